@@ -1,0 +1,7 @@
+"""``python -m ctc`` is the ``ctc`` command."""
+
+import sys
+
+from ctc.cli import main
+
+sys.exit(main())

@@ -1,0 +1,41 @@
+"""Packaging of ctc-toolkit (import name ``ctc``, console script ``ctc``)."""
+
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "ctc" / "__init__.py").read_text())[1]
+
+setup(
+    name="ctc-toolkit",
+    version=VERSION,
+    description="Cell Tracking Challenge toolkit: CTC I/O, validation, exact measures, "
+                "segmentation, tracking and submission packaging",
+    long_description=(HERE / "README.md").read_text(),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.10",
+    packages=find_packages(include=["ctc", "ctc.*"]),
+    install_requires=[
+        "numpy>=1.24",
+        "scipy>=1.10",
+        "scikit-image>=0.21",
+        "tifffile>=2023.1",
+        "networkx>=3.0",
+        "pandas>=2.0",
+        "numba>=0.58",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "test": ["pytest>=7", "hypothesis>=6"],
+        "dev": ["pytest>=7", "hypothesis>=6", "ruff>=0.5"],
+    },
+    entry_points={"console_scripts": ["ctc=ctc.cli:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Image Recognition",
+        "Topic :: Scientific/Engineering :: Bio-Informatics",
+    ],
+)
