@@ -27,10 +27,12 @@ setup(
         "pandas>=2.0",
         "numba>=0.58",
         "tqdm>=4.60",
+        "dask[distributed]>=2023.1",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6"],
-        "dev": ["pytest>=7", "hypothesis>=6", "ruff>=0.5"],
+        # py-ctcmetrics is the reference of the differential tests of the measures.
+        "test": ["pytest>=7", "hypothesis>=6", "py-ctcmetrics>=1.3"],
+        "dev": ["pytest>=7", "hypothesis>=6", "py-ctcmetrics>=1.3", "ruff>=0.5"],
     },
     entry_points={"console_scripts": ["ctc=ctc.cli:main"]},
     classifiers=[

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from ctc.errors import CTCFormatError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True, order=True)
@@ -107,6 +110,8 @@ class TrackTable:
         Nodes carry ``begin`` and ``end`` attributes; parents missing from the
         table are left out.
         """
+        import networkx as nx  # imported on use: it slows down every CLI start-up
+
         graph = nx.DiGraph()
         for t in self:
             graph.add_node(t.label, begin=t.begin, end=t.end)
@@ -128,6 +133,8 @@ class TrackTable:
             Labels actually present in each frame (from the masks). By default
             every label is assumed present in every frame of its ``[begin, end]``.
         """
+        import networkx as nx
+
         frames_of: dict[int, list[int]] = {}
         if presence is None:
             for t in self:

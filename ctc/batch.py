@@ -1,0 +1,145 @@
+"""Batch scoring of every result under a root folder, on a Dask cluster.
+
+The per-sequence work is one plain function, :func:`score_sequence`, run the
+same way on a local cluster (default) or on an existing one (``scheduler``).
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ctc.errors import CTCError, CTCInputError
+from ctc.metrics import SCORE_KEYS, evaluate
+
+COLUMNS = ["dataset", "sequence", *SCORE_KEYS, "n_seg_objects", "n_vertices", "n_edges",
+           "seconds", "error"]
+
+
+@dataclass(frozen=True)
+class ResultSet:
+    """One ``DATASET/NN_RES`` with its ``DATASET/NN_GT``."""
+
+    dataset: str
+    sequence: str
+    gt: Path
+    res: Path
+
+
+def find_result_sets(root: str | Path) -> list[ResultSet]:
+    """Every ``DATASET/NN_RES`` under `root` that has a matching ``DATASET/NN_GT``."""
+    root = Path(root)
+    if not root.is_dir():
+        raise CTCInputError("root folder not found", root)
+    found = []
+    for res in sorted(root.glob("*/*_RES")):
+        match = re.match(r"^(\d+)_RES$", res.name)
+        gt = res.parent / f"{match.group(1)}_GT" if match else None
+        if gt is not None and res.is_dir() and gt.is_dir():
+            found.append(ResultSet(res.parent.name, match.group(1), gt, res))
+    return found
+
+
+def score_sequence(result: ResultSet, metrics=None, penalize_fp: bool = True) -> dict:
+    """Score one result set; never raises: a failure is reported in the ``error`` column."""
+    row = {"dataset": result.dataset, "sequence": result.sequence, "error": ""}
+    try:
+        scores = evaluate(result.gt, result.res, metrics, penalize_fp=penalize_fp)
+        row.update(scores.to_dict(extra=True))
+    except CTCError as exc:
+        row["error"] = str(exc)
+    except Exception as exc:  # a worker must report, not die, on unexpected input
+        row["error"] = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
+    return row
+
+
+def batch_evaluate(
+    root: str | Path,
+    *,
+    metrics=None,
+    penalize_fp: bool = True,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Score every result set under `root` in parallel.
+
+    Parameters
+    ----------
+    root : path
+        Folder holding dataset folders (``ROOT/DATASET/NN_RES`` + ``NN_GT``).
+    metrics : str or list, optional
+        Measures to compute (default: all the ground truth allows).
+    penalize_fp : bool
+        Count false positives in DET.
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:8786``); its
+        workers must see `root` at the same path. Default: a local cluster.
+    workers : int, optional
+        Processes of the local cluster (default: one per core, at most one
+        per result set). ``workers=1`` runs in this process without Dask.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per result set with the columns of :data:`COLUMNS`.
+    """
+    sets = find_result_sets(root)
+    if not sets:
+        raise CTCInputError("no DATASET/NN_RES folder with a matching NN_GT found", root)
+    bar = tqdm(total=len(sets), desc="scoring", unit="seq", disable=not progress)
+    rows = []
+    if workers == 1 and scheduler is None:
+        for result in sets:
+            rows.append(score_sequence(result, metrics, penalize_fp))
+            bar.update()
+    else:
+        from dask.distributed import Client, LocalCluster, as_completed
+
+        if scheduler is not None:
+            cluster, client = None, Client(scheduler)
+        else:
+            import os
+
+            n = workers or min(len(sets), os.cpu_count() or 1)
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        try:
+            futures = [client.submit(score_sequence, result, metrics, penalize_fp,
+                                     pure=False) for result in sets]
+            for future in as_completed(futures):
+                rows.append(future.result())
+                bar.update()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    bar.close()
+    table = pd.DataFrame(rows).reindex(columns=COLUMNS)
+    numeric = COLUMNS[2:-1]
+    table[numeric] = table[numeric].apply(pd.to_numeric)
+    counts = ["NS", "FN", "FP", "ED", "EA", "EC", "n_seg_objects", "n_vertices", "n_edges"]
+    table[counts] = table[counts].astype("Int64")
+    table["error"] = table["error"].fillna("")
+    return table.sort_values(["dataset", "sequence"]).reset_index(drop=True)
+
+
+def summary(table: pd.DataFrame) -> str:
+    """Human-readable table of the measures, one line per result set."""
+    shown = table[["dataset", "sequence", "SEG", "DET", "TRA", "LNK", "OP_CSB", "OP_CTB",
+                   "seconds"]].copy()
+    text = shown.to_string(index=False, float_format=lambda v: f"{v:.6f}", na_rep="-")
+    failed = table[table["error"] != ""]
+    lines = [text]
+    for _, row in failed.iterrows():
+        lines.append(f"FAILED {row['dataset']}/{row['sequence']}: "
+                     f"{row['error'].splitlines()[0]}")
+    return "\n".join(lines)

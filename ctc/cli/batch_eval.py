@@ -1,0 +1,59 @@
+"""``ctc batch-eval``: score every result under a root folder, in parallel."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "score every DATASET/NN_RES under a root folder in parallel (Dask), write a CSV"
+
+DESCRIPTION = """\
+Find every DATASET/NN_RES under ROOT that has a matching DATASET/NN_GT, score
+each with the measures of 'ctc evaluate' in parallel, write one CSV row per
+result set (dataset, sequence, SEG, DET, TRA, LNK, OP_CSB, OP_CTB, the AOGM
+counts NS FN FP ED EA EC, graph sizes, seconds, error) and print a summary.
+
+By default the work runs on a local Dask cluster with one process per core.
+With --scheduler it runs on an existing Dask cluster: start one with
+'dask scheduler' and 'dask worker ADDRESS' on machines that see ROOT at the
+same path and have ctc-toolkit installed. A result set that fails is
+reported in the 'error' column; the others are still scored.
+"""
+
+EPILOG = """\
+examples:
+  ctc batch-eval /data/ctc --out scores.csv
+  ctc batch-eval /data/ctc --scheduler tcp://10.0.0.5:8786 --out scores.csv
+  ctc batch-eval /data/ctc --workers 1 --metrics SEG,DET    # no Dask, one process
+
+exit status: 0 all scored, 1 some result sets failed, 2 nothing to score.
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("batch-eval", help=HELP, description=DESCRIPTION, epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("root", metavar="ROOT", help="folder holding dataset folders")
+    p.add_argument("--out", default="ctc_scores.csv", metavar="CSV",
+                   help="CSV file to write (default: ctc_scores.csv)")
+    p.add_argument("--metrics", default=None, metavar="LIST",
+                   help="comma-separated measures (default: all the ground truth allows)")
+    p.add_argument("--no-fp-penalty", action="store_true",
+                   help="DET without the false-positive term")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="address of an existing Dask scheduler (default: local cluster)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="processes of the local cluster (default: one per core; 1 = no Dask)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ctc.batch import batch_evaluate, summary  # pandas and dask load only when used
+
+    table = batch_evaluate(args.root, metrics=args.metrics,
+                           penalize_fp=not args.no_fp_penalty, scheduler=args.scheduler,
+                           workers=args.workers, progress=sys.stderr.isatty())
+    table.to_csv(args.out, index=False)
+    print(summary(table))
+    print(f"wrote {args.out} ({len(table)} result sets)")
+    return 1 if (table["error"] != "").any() else 0

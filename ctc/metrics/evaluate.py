@@ -1,0 +1,271 @@
+"""Scoring one sequence: stream the frames once, match, and derive every measure."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ctc.errors import CTCFormatError, CTCInputError, CTCWarning
+from ctc.io.naming import (
+    GT_TRACK_FILE,
+    RES_PREFIX,
+    RES_TRACK_FILE,
+    SEG_PREFIX,
+    TRA_PREFIX,
+    FrameFiles,
+    find_frames,
+    find_slice_annotations,
+)
+from ctc.io.tiff import read_mask
+from ctc.lineage import TrackTable, read_tracks
+from ctc.metrics import measures
+from ctc.metrics.aogm import AOGMErrors, FrameVertices, count_errors
+from ctc.metrics.matching import match_frame
+
+ALL_METRICS = ("SEG", "DET", "TRA", "LNK")
+#: Keys of :meth:`Scores.to_dict`, in order.
+SCORE_KEYS = ("SEG", "DET", "TRA", "LNK", "OP_CSB", "OP_CTB",
+              "NS", "FN", "FP", "ED", "EA", "EC")
+
+
+@dataclass
+class Scores:
+    """Measures of one sequence (None where not computed) and the AOGM counts."""
+
+    SEG: float | None = None
+    DET: float | None = None
+    TRA: float | None = None
+    LNK: float | None = None
+    OP_CSB: float | None = None
+    OP_CTB: float | None = None
+    NS: int | None = None
+    FN: int | None = None
+    FP: int | None = None
+    ED: int | None = None
+    EA: int | None = None
+    EC: int | None = None
+    n_seg_objects: int | None = None
+    n_vertices: int | None = None
+    n_edges: int | None = None
+    seconds: float | None = None
+    errors: AOGMErrors | None = field(default=None, repr=False)
+
+    def to_dict(self, extra: bool = False) -> dict:
+        """Measures and counts; with `extra`, also graph sizes and seconds."""
+        keys = SCORE_KEYS + (("n_seg_objects", "n_vertices", "n_edges", "seconds")
+                             if extra else ())
+        return {k: getattr(self, k) for k in keys}
+
+
+def _parse_metrics(metrics) -> list[str]:
+    if metrics is None:
+        return list(ALL_METRICS)
+    if isinstance(metrics, str):
+        metrics = [m for m in re.split(r"[,\s]+", metrics) if m]
+    wanted = []
+    for m in metrics:
+        name = m.upper()
+        if name in ("OP_CSB", "OP_CTB"):
+            wanted += ["SEG", "DET"] if name == "OP_CSB" else ["SEG", "TRA"]
+        elif name in ALL_METRICS:
+            wanted.append(name)
+        else:
+            raise CTCInputError(f"unknown measure {m!r}; choose among "
+                                f"{', '.join(ALL_METRICS + ('OP_CSB', 'OP_CTB'))}")
+    return [m for m in ALL_METRICS if m in wanted]
+
+
+def evaluate(
+    gt_dir: str | Path,
+    res_dir: str | Path,
+    metrics=None,
+    *,
+    seg_dir: str | Path | None = None,
+    penalize_fp: bool = True,
+    collect_errors: bool = False,
+    progress: bool = False,
+) -> Scores:
+    """Score a result folder against a ground-truth folder, as the official tools do.
+
+    Parameters
+    ----------
+    gt_dir : path
+        The ``NN_GT`` folder (with ``SEG`` and/or ``TRA``).
+    res_dir : path
+        The ``NN_RES`` folder.
+    metrics : str or list of str, optional
+        Among SEG, DET, TRA, LNK (OP_CSB / OP_CTB imply theirs). Default: all
+        those the ground truth allows (SEG needs ``SEG``, the others ``TRA``).
+    seg_dir : path, optional
+        Reference segmentation folder for SEG, e.g. ``NN_ST/SEG`` to score
+        against silver truth. Default ``gt_dir/SEG``.
+    penalize_fp : bool
+        Count false-positive detections in DET (the official default).
+    collect_errors : bool
+        Also list every AOGM error in ``Scores.errors``.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    Scores
+    """
+    start = time.perf_counter()
+    gt_dir, res_dir = Path(gt_dir), Path(res_dir)
+    if not gt_dir.is_dir():
+        raise CTCInputError("ground-truth folder not found", gt_dir)
+    seg_dir = Path(seg_dir) if seg_dir is not None else gt_dir / "SEG"
+    tra_dir = gt_dir / "TRA"
+    explicit = metrics is not None
+    wanted = _parse_metrics(metrics)
+    if not explicit:
+        wanted = [m for m in wanted if (seg_dir if m == "SEG" else tra_dir).is_dir()]
+        if not wanted:
+            raise CTCInputError("neither SEG nor TRA ground truth found", gt_dir)
+    if "SEG" in wanted and not seg_dir.is_dir():
+        raise CTCInputError("SEG needs a reference segmentation folder, not found", seg_dir)
+    tracking = [m for m in wanted if m != "SEG"]
+    if tracking and not tra_dir.is_dir():
+        raise CTCInputError(f"{'/'.join(tracking)} need GT tracking markers, not found",
+                            tra_dir)
+
+    res_files = find_frames(res_dir, RES_PREFIX)
+    tra_files = find_frames(tra_dir, TRA_PREFIX) if tracking else None
+    seg_files, slices = _seg_inputs(seg_dir) if "SEG" in wanted else (None, {})
+    _check_frames(res_files, tra_files, seg_files, slices)
+
+    ref_tracks = res_tracks = None
+    if tracking:
+        ref_tracks = read_tracks(tra_dir / GT_TRACK_FILE)
+    if "TRA" in wanted or "LNK" in wanted:
+        if not (res_dir / RES_TRACK_FILE).is_file():
+            raise CTCInputError(f"{RES_TRACK_FILE} not found; TRA and LNK need it "
+                                "(use --metrics SEG,DET for a segmentation-only result)",
+                                res_dir)
+        res_tracks = read_tracks(res_dir / RES_TRACK_FILE)
+
+    frames = sorted(set(tra_files.frames if tra_files else ())
+                    | set(seg_files.frames if seg_files else ())
+                    | {t for t, _ in slices})
+    vertices: list[FrameVertices] = []
+    seg_sum, seg_count = 0.0, 0
+    slices_of: dict[int, list[tuple[int, Path]]] = {}
+    for (t, z), path in slices.items():
+        slices_of.setdefault(t, []).append((z, path))
+    empty = []
+    for t in tqdm(frames, desc=f"scoring {res_dir.name}", unit="frame",
+                  disable=not progress, leave=False):
+        res_path = res_files.paths[t]
+        res = read_mask(res_path)
+        if tra_files is not None and t in tra_files.paths:
+            if not res.any():
+                empty.append(t)
+            m = _match(read_mask(tra_files.paths[t]), res, tra_files.paths[t], res_path)
+            vertices.append(FrameVertices(t, m.ref_labels, m.res_labels, m.match_ref,
+                                          m.match_res))
+        if seg_files is not None and t in seg_files.paths:
+            m = _match(read_mask(seg_files.paths[t]), res, seg_files.paths[t], res_path)
+            seg_sum += float(np.sum(m.jaccard()))
+            seg_count += len(m.ref_labels)
+        for z, path in slices_of.get(t, ()):
+            if res.ndim != 3 or z >= res.shape[0]:
+                raise CTCFormatError(
+                    f"{path.name} annotates slice {z} but the result frame has "
+                    f"{res.shape[0] if res.ndim == 3 else 'no'} slices"
+                    f"{'' if res.ndim == 3 else ' (it is 2D)'}", res_path)
+            m = _match(read_mask(path), res[z], path, res_path)
+            seg_sum += float(np.sum(m.jaccard()))
+            seg_count += len(m.ref_labels)
+    if empty:
+        warnings.warn(
+            f"{res_dir}: frames {empty[:10]} have no objects; the official DET/TRA refuse "
+            "empty frames; they are scored here as frames without detections",
+            CTCWarning, stacklevel=2)
+
+    scores = Scores()
+    if "SEG" in wanted:
+        scores.SEG = seg_sum / seg_count if seg_count else math.nan
+        scores.n_seg_objects = seg_count
+    if tracking:
+        if res_tracks is not None:
+            _check_res_lineage(vertices, res_tracks, res_dir)
+        counts = count_errors(vertices, ref_tracks, res_tracks, collect=collect_errors,
+                              ref_source=str(tra_dir / GT_TRACK_FILE),
+                              res_source=str(res_dir / RES_TRACK_FILE))
+        scores.NS, scores.FN, scores.FP = counts.NS, counts.FN, counts.FP
+        scores.n_vertices, scores.n_edges = counts.n_vertices, counts.n_edges
+        scores.errors = counts.errors
+        if "DET" in wanted:
+            scores.DET = measures.det(counts.NS, counts.FN, counts.FP, counts.n_vertices,
+                                      penalize_fp=penalize_fp)
+        if res_tracks is not None:
+            scores.ED, scores.EA, scores.EC = counts.ED, counts.EA, counts.EC
+        if "TRA" in wanted:
+            scores.TRA = measures.tra(counts.NS, counts.FN, counts.FP, counts.ED,
+                                      counts.EA, counts.EC, counts.n_vertices,
+                                      counts.n_edges)
+        if "LNK" in wanted:
+            scores.LNK = measures.lnk(counts.ED, counts.EA, counts.EC, counts.n_edges)
+    if scores.SEG is not None and scores.DET is not None:
+        scores.OP_CSB = measures.op_csb(scores.SEG, scores.DET)
+    if scores.SEG is not None and scores.TRA is not None:
+        scores.OP_CTB = measures.op_ctb(scores.SEG, scores.TRA)
+    scores.seconds = time.perf_counter() - start
+    return scores
+
+
+def _match(ref: np.ndarray, res: np.ndarray, ref_path: Path, res_path: Path):
+    if ref.shape != res.shape:
+        raise CTCFormatError(
+            f"shape {ref.shape} differs from the result's {res.shape} ({res_path})", ref_path)
+    return match_frame(ref, res)
+
+
+def _seg_inputs(seg_dir: Path) -> tuple[FrameFiles | None, dict[tuple[int, int], Path]]:
+    slices = find_slice_annotations(seg_dir)
+    files = find_frames(seg_dir, SEG_PREFIX, required=not slices)
+    return (files if len(files) else None), slices
+
+
+def _check_frames(res: FrameFiles, tra: FrameFiles | None, seg: FrameFiles | None,
+                  slices: dict) -> None:
+    needed: dict[int, Path] = {}
+    for files in (tra, seg):
+        if files is not None:
+            needed.update({t: p for t, p in files.paths.items() if t not in needed})
+    for (t, _), path in slices.items():
+        needed.setdefault(t, path)
+    missing = sorted(t for t in needed if t not in res.paths)
+    if missing:
+        raise CTCFormatError(
+            f"no result mask for frames {missing[:10]}{' ...' if len(missing) > 10 else ''} "
+            f"that the ground truth annotates (e.g. {needed[missing[0]].name}); "
+            "a result needs one mask per frame", res.folder)
+    if tra is not None and len(res) != len(tra):
+        raise CTCFormatError(
+            f"the result has {len(res)} masks but the ground truth {len(tra)} frames "
+            f"({tra.folder}); a result needs exactly one mask per frame", res.folder)
+
+
+def _check_res_lineage(vertices: list[FrameVertices], tracks: TrackTable,
+                       res_dir: Path) -> None:
+    """Refuse a result whose masks contradict its res_track.txt, as the official tools do."""
+    from ctc.validation import MaskScan, ValidationReport, _check_presence
+
+    files = find_frames(res_dir, RES_PREFIX)
+    scan = MaskScan(files, labels={v.frame: v.res_labels for v in vertices})
+    report = ValidationReport(res_dir)
+    _check_presence(list(tracks), scan, res_dir / RES_TRACK_FILE, report)
+    if report.errors:
+        listing = "; ".join(f"label {p.label}: {p.message}" for p in report.errors[:5])
+        raise CTCFormatError(
+            f"{RES_TRACK_FILE} contradicts the masks ({len(report.errors)} problems: "
+            f"{listing}); run `ctc validate` for the full list, `ctc repair` to fix it",
+            res_dir)
