@@ -20,9 +20,9 @@ from skimage.segmentation import expand_labels, find_boundaries
 from ctc.io.naming import find_frames
 from ctc.io.res_writer import ResultWriter
 from ctc.io.tiff import read_mask
+from ctc.labels import present_labels, relabel
 from ctc.lineage import Track, TrackTable, read_tracks
-from ctc.repair import plan_repair, relabel
-from ctc.validation import present_labels
+from ctc.repair import plan_repair
 
 
 @dataclass

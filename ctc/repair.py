@@ -26,6 +26,7 @@ from ctc.errors import CTCFormatError
 from ctc.io.naming import RES_PREFIX, RES_TRACK_FILE, find_frames
 from ctc.io.res_writer import ResultWriter
 from ctc.io.tiff import MAX_LABEL, read_frame
+from ctc.labels import relabel
 from ctc.lineage import Track, TrackTable, check_tracks, parse_tracks
 from ctc.validation import (
     ERROR,
@@ -162,14 +163,6 @@ def plan_repair(
 def _gaps(runs: list[tuple[int, int]]) -> str:
     gaps = [f for (_, e), (b, _) in zip(runs[:-1], runs[1:], strict=True) for f in range(e + 1, b)]
     return _ranges(gaps)
-
-
-def relabel(mask: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
-    """Apply ``old -> new`` to a label image (labels not in `mapping` become 0)."""
-    old = np.array([0] + sorted(mapping), dtype=np.int64)
-    new = np.array([0] + [mapping[k] for k in sorted(mapping)], dtype=np.uint16)
-    index = np.minimum(np.searchsorted(old, mask), len(old) - 1)
-    return np.where(old[index] == mask, new[index], np.uint16(0))
 
 
 def repair_result(

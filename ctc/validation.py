@@ -25,6 +25,7 @@ from ctc.io.naming import (
     find_frames,
 )
 from ctc.io.tiff import MAX_LABEL, frame_info, label_dtype_problem, read_frame
+from ctc.labels import present_labels
 from ctc.lineage import Track, check_tracks, parse_tracks
 
 ERROR = "error"
@@ -145,14 +146,6 @@ class MaskScan:
             for label in self.labels[frame].tolist():
                 frames_of.setdefault(label, []).append(frame)
         return frames_of
-
-
-def present_labels(mask: np.ndarray) -> np.ndarray:
-    """Sorted non-zero labels of an unsigned label image."""
-    if mask.dtype.itemsize <= 2 and mask.dtype.kind == "u":
-        return np.flatnonzero(np.bincount(mask.ravel(), minlength=1)[1:]) + 1
-    labels = np.unique(mask)
-    return labels[labels != 0]
 
 
 def scan_masks(files: FrameFiles, report: ValidationReport, *, progress: bool = False) -> MaskScan:

@@ -38,9 +38,10 @@ import numpy as np  # noqa: E402
 import tifffile  # noqa: E402
 
 from ctc.io import find_frames, read_mask  # noqa: E402
+from ctc.labels import present_labels  # noqa: E402
 from ctc.lineage import read_tracks  # noqa: E402
 from ctc.perturb import PERTURBATIONS, LabeledSequence, perturbed  # noqa: E402
-from ctc.validation import present_labels, validate_result  # noqa: E402
+from ctc.validation import validate_result  # noqa: E402
 
 RUSAGE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
           "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "

@@ -7,8 +7,9 @@ import pytest
 
 from ctc.errors import CTCFormatError, CTCWarning
 from ctc.io import read_mask
+from ctc.labels import relabel
 from ctc.lineage import Track, read_tracks
-from ctc.repair import relabel, repair_result
+from ctc.repair import repair_result
 
 from .conftest import with_objects, write_res
 

@@ -8,10 +8,10 @@ import warnings
 from collections.abc import Sequence
 
 from ctc import __version__
-from ctc.cli import batch_eval, evaluate, repair, validate
+from ctc.cli import batch_eval, evaluate, repair, track, validate
 from ctc.errors import CTCError, CTCWarning
 
-SUBCOMMANDS = (validate, repair, evaluate, batch_eval)
+SUBCOMMANDS = (validate, repair, evaluate, batch_eval, track)
 
 DESCRIPTION = """\
 ctc-toolkit: take part in the Cell Tracking Challenge end to end.
@@ -28,6 +28,7 @@ examples:
   ctc repair 01_RES 01_RES_fixed               fix lineage problems, then re-check
   ctc evaluate Fluo-N2DH-SIM+ 01               SEG, DET, TRA, LNK of 01_RES vs 01_GT
   ctc batch-eval /data/ctc --out scores.csv    score every DATASET/NN_RES in parallel
+  ctc track masks/ 01_RES                      instance masks -> tracks + lineage
 
 Run 'ctc COMMAND --help' for the options of each command.
 exit status: 0 success/valid, 1 invalid result, 2 unusable input or usage error.

@@ -10,6 +10,7 @@ from ctc.io.naming import (
     TRA_PREFIX,
     FrameFiles,
     find_frames,
+    find_numbered_frames,
     find_slice_annotations,
     frame_name,
     slice_name,
@@ -30,6 +31,6 @@ __all__ = [
     "GT_TRACK_FILE", "MAX_LABEL", "RAW_PREFIX", "RES_PREFIX", "RES_TRACK_FILE",
     "SEG_PREFIX", "TRA_PREFIX", "FrameFiles", "FrameInfo", "FrameSequence",
     "ResultWriter", "SequenceFolders", "as_label_image", "find_frames",
-    "find_slice_annotations", "frame_info", "frame_name", "list_sequences",
+    "find_numbered_frames", "find_slice_annotations", "frame_info", "frame_name", "list_sequences",
     "read_frame", "read_mask", "sequence_folders", "slice_name", "write_mask",
 ]

@@ -151,3 +151,39 @@ def find_slice_annotations(folder: str | Path) -> dict[tuple[int, int], Path]:
         if match:
             found[(int(match.group(1)), int(match.group(2)))] = path
     return dict(sorted(found.items()))
+
+
+_NUMBERED_RE = re.compile(r"^(.*?)(\d+)\.tif$")
+
+
+def find_numbered_frames(folder: str | Path, prefix: str | None = None) -> FrameFiles:
+    """Find numbered ``PREFIXNNN.tif`` frames whatever the prefix.
+
+    Parameters
+    ----------
+    folder : path
+        Folder to search.
+    prefix : str, optional
+        The prefix to use when the folder holds several numbered series.
+
+    Raises
+    ------
+    CTCInputError
+        When the folder is missing, holds no numbered TIFF, or holds several
+        series and `prefix` is not given.
+    """
+    folder = Path(folder)
+    if prefix is not None:
+        return find_frames(folder, prefix)
+    if not folder.is_dir():
+        raise CTCInputError(
+            "folder not found" if not folder.exists() else "not a folder", folder)
+    prefixes = sorted({m.group(1) for p in folder.iterdir()
+                       if (m := _NUMBERED_RE.match(p.name))})
+    if not prefixes:
+        raise CTCInputError("no numbered '.tif' frames found (e.g. mask000.tif)", folder)
+    if len(prefixes) > 1:
+        raise CTCInputError(
+            f"several numbered series ({', '.join(repr(p) for p in prefixes)}); "
+            "choose one with --prefix", folder)
+    return find_frames(folder, prefixes[0])

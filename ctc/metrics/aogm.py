@@ -225,6 +225,19 @@ def count_errors(frames: list[FrameVertices], ref_tracks: TrackTable,
     return counts
 
 
+def unique_matches(frames: list[FrameVertices]) -> dict[int, int]:
+    """Result vertex key -> reference vertex key, for result vertices matching one reference."""
+    out: dict[int, int] = {}
+    for f in frames:
+        res, counts = np.unique(f.match_res, return_counts=True)
+        single = set(res[counts == 1].tolist())
+        base = np.int64(f.frame) << 32
+        for r, g in zip(f.match_res.tolist(), f.match_ref.tolist(), strict=True):
+            if r in single:
+                out[int(base | r)] = int(base | g)
+    return out
+
+
 def _vertex(key: np.int64) -> tuple[int, int]:
     return int(key >> 32), int(key & _LABEL_MASK)
 

@@ -27,6 +27,7 @@ from ctc.io.tiff import read_mask
 from ctc.lineage import TrackTable, read_tracks
 from ctc.metrics import measures
 from ctc.metrics.aogm import AOGMErrors, FrameVertices, count_errors
+from ctc.metrics.divisions import count_divisions
 from ctc.metrics.matching import match_frame
 
 ALL_METRICS = ("SEG", "DET", "TRA", "LNK")
@@ -54,13 +55,16 @@ class Scores:
     n_seg_objects: int | None = None
     n_vertices: int | None = None
     n_edges: int | None = None
+    DIV_TP: int | None = None
+    DIV_FP: int | None = None
+    DIV_FN: int | None = None
     seconds: float | None = None
     errors: AOGMErrors | None = field(default=None, repr=False)
 
     def to_dict(self, extra: bool = False) -> dict:
         """Measures and counts; with `extra`, also graph sizes and seconds."""
-        keys = SCORE_KEYS + (("n_seg_objects", "n_vertices", "n_edges", "seconds")
-                             if extra else ())
+        keys = SCORE_KEYS + (("n_seg_objects", "n_vertices", "n_edges", "DIV_TP", "DIV_FP",
+                              "DIV_FN", "seconds") if extra else ())
         return {k: getattr(self, k) for k in keys}
 
 
@@ -90,6 +94,7 @@ def evaluate(
     seg_dir: str | Path | None = None,
     penalize_fp: bool = True,
     collect_errors: bool = False,
+    divisions: bool = False,
     progress: bool = False,
 ) -> Scores:
     """Score a result folder against a ground-truth folder, as the official tools do.
@@ -110,6 +115,9 @@ def evaluate(
         Count false-positive detections in DET (the official default).
     collect_errors : bool
         Also list every AOGM error in ``Scores.errors``.
+    divisions : bool
+        Also count correct, false and missed divisions (``DIV_TP``,
+        ``DIV_FP``, ``DIV_FN``; needs the result's track table).
     progress : bool
         Show a progress bar.
 
@@ -213,6 +221,9 @@ def evaluate(
                                       counts.n_edges)
         if "LNK" in wanted:
             scores.LNK = measures.lnk(counts.ED, counts.EA, counts.EC, counts.n_edges)
+        if divisions and res_tracks is not None:
+            div = count_divisions(vertices, ref_tracks, res_tracks)
+            scores.DIV_TP, scores.DIV_FP, scores.DIV_FN = div.TP, div.FP, div.FN
     if scores.SEG is not None and scores.DET is not None:
         scores.OP_CSB = measures.op_csb(scores.SEG, scores.DET)
     if scores.SEG is not None and scores.TRA is not None:

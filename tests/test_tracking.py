@@ -1,0 +1,188 @@
+"""Tracking: hand-built sequences with the exact res_track.txt expected."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import tifffile
+
+from ctc.cli import main
+from ctc.errors import CTCFormatError, CTCInputError
+from ctc.io import read_mask
+from ctc.lineage import read_tracks
+from ctc.tracking import Tracker, TrackingConfig, track, track_folder, track_to_result
+from ctc.validation import validate_result
+
+SHAPE = (40, 60)
+
+
+def frame(*boxes, shape=SHAPE):
+    """A label image with rectangles (label, y0, y1, x0, x1)."""
+    mask = np.zeros(shape, np.uint16)
+    for label, y0, y1, x0, x1 in boxes:
+        mask[y0:y1, x0:x1] = label
+    return mask
+
+
+def run(tmp_path, masks, config=None):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    out = tmp_path / "01_RES"
+    track_to_result(iter(masks), out, config)
+    report = validate_result(out)
+    assert report.valid, [str(p) for p in report.problems]
+    return (out / "res_track.txt").read_text(), [read_mask(p) for p in
+                                                  sorted(out.glob("mask*.tif"))]
+
+
+def test_continuation(tmp_path):
+    masks = [frame((7, 5, 15, 5 + t, 15 + t), (3, 25, 35, 30 + 2 * t, 40 + 2 * t))
+             for t in range(3)]
+    text, out = run(tmp_path, masks)
+    assert text == "1 0 2 0\n2 0 2 0\n"
+    for t, mask in enumerate(out):
+        assert set(np.unique(mask[masks[t] == 7])) == {1}
+        assert set(np.unique(mask[masks[t] == 3])) == {2}
+
+
+def test_mitosis(tmp_path):
+    masks = [frame((9, 10, 30, 10, 30)), frame((9, 10, 30, 10, 30)),
+             frame((4, 8, 19, 10, 30), (5, 21, 32, 10, 30)),
+             frame((8, 7, 18, 10, 30), (2, 22, 33, 10, 30))]
+    text, _ = run(tmp_path, masks)
+    assert text == "1 0 1 0\n2 2 3 1\n3 2 3 1\n"
+
+
+def test_no_mitosis_without_division(tmp_path):
+    masks = [frame((9, 10, 30, 10, 30)), frame((4, 8, 19, 10, 30), (5, 21, 32, 10, 30))]
+    text, _ = run(tmp_path, masks, TrackingConfig(division=False))
+    assert text == "1 0 1 0\n2 1 1 0\n"
+
+
+def test_object_leaving_and_entering(tmp_path):
+    masks = [frame((1, 5, 15, 5, 15), (2, 25, 35, 40, 50)),
+             frame((1, 5, 15, 6, 16), (2, 25, 35, 41, 51)),
+             frame((2, 25, 35, 42, 52)),
+             frame((2, 25, 35, 43, 53), (5, 2, 8, 50, 58))]
+    text, _ = run(tmp_path, masks)
+    assert text == "1 0 1 0\n2 0 3 0\n3 3 3 0\n"
+
+
+@pytest.mark.parametrize("gap", [1, 3])
+def test_gap_closing(tmp_path, gap):
+    present = frame((1, 10, 20, 10, 20))
+    masks = [present, present] + [frame((2, 30, 38, 45, 55))] * gap + [
+        frame((1, 11, 21, 12, 22), (2, 30, 38, 45, 55))]
+    end = 2 + gap
+    text, _ = run(tmp_path, masks, TrackingConfig(max_gap=gap))
+    assert text == f"1 0 1 0\n2 2 {end} 0\n3 {end} {end} 1\n"
+    text, _ = run(tmp_path / "short", masks, TrackingConfig(max_gap=gap - 1))
+    assert text == f"1 0 1 0\n2 2 {end} 0\n3 {end} {end} 0\n"
+
+
+def test_touching_objects_swapping_overlap(tmp_path):
+    # B's old footprint covers more of A's new position than A's own: the global
+    # assignment keeps both identities.
+    masks = [frame((1, 10, 20, 0, 10), (2, 10, 20, 10, 20)),
+             frame((1, 10, 20, 6, 16), (2, 10, 20, 16, 26))]
+    text, out = run(tmp_path, masks)
+    assert text == "1 0 1 0\n2 0 1 0\n"
+    assert out[1][15, 6] == out[0][15, 0] and out[1][15, 25] == out[0][15, 15]
+
+
+def test_false_division_merging_back(tmp_path):
+    whole = frame((1, 10, 30, 10, 30))
+    split = frame((1, 10, 19, 10, 30), (2, 19, 30, 10, 30))
+    masks = [whole, split, whole, whole]
+    text, _ = run(tmp_path, masks)  # the larger piece continues into the merged object
+    assert text == "1 0 0 0\n2 1 1 1\n3 1 3 1\n"
+    text, out = run(tmp_path / "merged", masks, TrackingConfig(merge_window=2))
+    assert text == "1 0 3 0\n"
+    np.testing.assert_array_equal(out[1], (split > 0).astype(np.uint16))
+
+
+def test_short_isolated_tracks_removed(tmp_path):
+    masks = [frame((1, 10, 20, 10, 20)), frame((1, 10, 20, 11, 21), (2, 30, 34, 50, 54)),
+             frame((1, 10, 20, 12, 22))]
+    text, out = run(tmp_path, masks, TrackingConfig(min_track_length=2))
+    assert text == "1 0 2 0\n"
+    assert not out[1][30:34, 50:54].any()
+
+
+def test_3d_sequence(tmp_path):
+    def volume(*boxes):
+        vol = np.zeros((12, 30, 30), np.uint16)
+        for label, z0, z1, y0, y1, x0, x1 in boxes:
+            vol[z0:z1, y0:y1, x0:x1] = label
+        return vol
+
+    masks = [volume((3, 2, 10, 5, 25, 5, 15)), volume((3, 2, 10, 5, 25, 6, 16)),
+             volume((1, 2, 10, 4, 14, 6, 16), (2, 2, 10, 16, 26, 6, 16))]
+    text, out = run(tmp_path, masks)
+    assert text == "1 0 1 0\n2 2 2 1\n3 2 2 1\n"
+    assert out[2].shape == (12, 30, 30)
+
+
+def test_output_independent_of_input_labels(tmp_path):
+    rng = np.random.default_rng(0)
+    masks = [frame((1, 2, 12, 2 + t, 12 + t), (2, 20, 30, 30, 40), (3, 25, 35, 5, 15))
+             for t in range(4)]
+    masks.append(frame((1, 2, 12, 6, 16), (2, 18, 25, 30, 40), (4, 26, 33, 30, 40)))
+    base, base_out = run(tmp_path / "a", masks)
+    shuffled = []
+    for m in masks:
+        new = np.zeros_like(m)
+        for label in np.unique(m)[1:]:
+            new[m == label] = rng.integers(1, 65535)
+        shuffled.append(new)
+    text, out = run(tmp_path / "b", shuffled)
+    assert text == base
+    for a, b in zip(base_out, out, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_in_memory_api_and_tracker_state():
+    masks = [frame((5, 10, 20, 10, 20)), frame((6, 10, 20, 11, 21))]
+    out, table = track(masks)
+    assert table.to_text() == "1 0 1 0\n" and out[1].max() == 1
+    tracker = Tracker()
+    tracker.add(masks[0])
+    assert tracker.n_frames == 1
+    with pytest.raises(CTCFormatError, match="no frame was added"):
+        Tracker().finish()
+
+
+def test_bad_input(tmp_path):
+    with pytest.raises(CTCFormatError, match=r"frame 1 has shape \(20, 20\) but frame 0"):
+        track([frame(), np.zeros((20, 20), np.uint16)])
+    with pytest.raises(CTCFormatError, match="float64 image; instance masks must hold"):
+        track([np.zeros(SHAPE)])
+    with pytest.raises(CTCInputError, match="no frames to track"):
+        track([])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CTCInputError, match="no numbered '.tif' frames"):
+        track_folder(tmp_path / "empty", tmp_path / "01_RES")
+    for t in (0, 2):
+        tifffile.imwrite(tmp_path / "empty" / f"mask{t:03d}.tif", frame((1, 1, 5, 1, 5)))
+    with pytest.raises(CTCInputError, match=r"missing \[1\]"):
+        track_folder(tmp_path / "empty", tmp_path / "01_RES")
+    assert not (tmp_path / "01_RES").exists()
+    with pytest.raises(ValueError, match="min_iou must lie in"):
+        TrackingConfig(min_iou=2)
+
+
+def test_track_cli(tmp_path, capsys):
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for t in range(3):
+        tifffile.imwrite(masks / f"seg{t:04d}.tif", frame((t + 1, 5, 15, 5 + t, 15 + t)))
+    config = tmp_path / "tracking.json"
+    config.write_text(json.dumps({"max_displacement": 10.0}))
+    assert main(["track", str(masks), str(tmp_path / "01_RES"), "--config", str(config),
+                 "--min-track-length", "2"]) == 0
+    assert "VALID" in capsys.readouterr().out
+    assert (tmp_path / "01_RES" / "mask0002.tif").is_file()  # digit count kept
+    assert read_tracks(tmp_path / "01_RES" / "res_track.txt").to_text() == "1 0 2 0\n"
+    config.write_text(json.dumps({"max_speed": 1}))
+    assert main(["track", str(masks), str(tmp_path / "02_RES"), "--config", str(config)]) == 2
