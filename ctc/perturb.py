@@ -220,6 +220,17 @@ def permute_labels(seq: LabeledSequence, rng: np.random.Generator,
     seq.next_label = 0
 
 
+def shuffle_labels_per_frame(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Give the objects of one frame random distinct labels in 1..65535 (uint16).
+
+    Applied to every frame, this removes all tracking information from a
+    ground truth: the input a tracker gets from a segmentation network.
+    """
+    labels = present_labels(mask)
+    new = rng.choice(np.arange(1, 65536), size=len(labels), replace=False)
+    return relabel(mask, dict(zip(labels.tolist(), new.tolist(), strict=True)))
+
+
 PERTURBATIONS: dict[str, Callable[[LabeledSequence, np.random.Generator], None]] = {
     "erode": erode,
     "dilate": dilate,

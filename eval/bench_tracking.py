@@ -32,9 +32,8 @@ import numpy as np  # noqa: E402
 import tifffile  # noqa: E402
 
 from ctc.io import find_frames, read_mask  # noqa: E402
-from ctc.labels import relabel  # noqa: E402
 from ctc.metrics import evaluate  # noqa: E402
-from ctc.perturb import LabeledSequence  # noqa: E402
+from ctc.perturb import LabeledSequence, shuffle_labels_per_frame  # noqa: E402
 from ctc.tracking import TrackingConfig, track_folder  # noqa: E402
 from ctc.validation import validate_result  # noqa: E402
 
@@ -62,12 +61,8 @@ def permuted_input(source: Path, target: Path, seed: int) -> None:
     rng = np.random.default_rng(seed)
     target.mkdir(parents=True)
     for t, path in find_frames(source, "man_seg").paths.items():
-        mask = read_mask(path)
-        labels = np.unique(mask)
-        labels = labels[labels != 0]
-        new = rng.choice(np.arange(1, 65536), size=len(labels), replace=False)
         tifffile.imwrite(target / f"mask{t:03d}.tif",
-                         relabel(mask, dict(zip(labels.tolist(), new.tolist(), strict=True))))
+                         shuffle_labels_per_frame(read_mask(path), rng))
 
 
 def run_laptrack(inputs: Path, res: Path, settings: dict) -> None:

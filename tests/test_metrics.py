@@ -11,9 +11,9 @@ import tifffile
 
 from ctc.errors import CTCFormatError, CTCInputError, CTCWarning
 from ctc.metrics import evaluate, measures
+from ctc.toy import toy_sequence, write_gt
 
 from .conftest import write_res
-from .toy import toy_sequence, write_gt
 
 
 def test_official_testset_values(ctc_data):

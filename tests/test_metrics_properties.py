@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 
 from ctc.metrics import SCORE_KEYS, evaluate
 from ctc.perturb import PERTURBATIONS, perturbed
-
-from .toy import toy_sequence, write_gt
+from ctc.toy import toy_sequence, write_gt
 
 MEASURES = ("SEG", "DET", "TRA", "LNK", "OP_CSB", "OP_CTB")
 COUNTS = ("NS", "FN", "FP", "ED", "EA", "EC")

@@ -8,10 +8,10 @@ import warnings
 from collections.abc import Sequence
 
 from ctc import __version__
-from ctc.cli import batch_eval, evaluate, repair, track, validate
+from ctc.cli import batch_eval, demo, evaluate, repair, track, validate
 from ctc.errors import CTCError, CTCWarning
 
-SUBCOMMANDS = (validate, repair, evaluate, batch_eval, track)
+SUBCOMMANDS = (demo, validate, repair, evaluate, batch_eval, track)
 
 DESCRIPTION = """\
 ctc-toolkit: take part in the Cell Tracking Challenge end to end.
@@ -23,6 +23,7 @@ and results (01_RES: maskTTT.tif + res_track.txt).
 
 EPILOG = """\
 examples:
+  ctc demo                                     the whole flow on synthetic data, offline
   ctc validate Fluo-N2DH-SIM+/01_RES          check a result before submitting it
   ctc validate --json DIC-C2DH-HeLa/01_GT/TRA  machine-readable report
   ctc repair 01_RES 01_RES_fixed               fix lineage problems, then re-check
