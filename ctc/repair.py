@@ -31,8 +31,8 @@ from ctc.lineage import Track, TrackTable, check_tracks, parse_tracks
 from ctc.validation import (
     ERROR,
     ValidationReport,
-    _expected_frames,
-    _ranges,
+    expected_frames,
+    format_ranges,
     scan_masks,
     validate_result,
 )
@@ -162,7 +162,7 @@ def plan_repair(
 
 def _gaps(runs: list[tuple[int, int]]) -> str:
     gaps = [f for (_, e), (b, _) in zip(runs[:-1], runs[1:], strict=True) for f in range(e + 1, b)]
-    return _ranges(gaps)
+    return format_ranges(gaps)
 
 
 def repair_result(
@@ -203,12 +203,12 @@ def repair_result(
     report = RepairReport(res_dir, out_dir)
     files = find_frames(res_dir, RES_PREFIX)
     scan_report = ValidationReport(res_dir)
-    expected, source = _expected_frames(res_dir, files, n_frames)
+    expected, source = expected_frames(res_dir, files, n_frames)
     missing = files.missing_frames(expected)
     if missing or max(files.frames) >= expected:
         raise CTCFormatError(
             f"frames do not match the expected 0-{expected - 1} ({source}): missing "
-            f"{_ranges(missing) or 'none'}; a repair cannot invent frames", res_dir)
+            f"{format_ranges(missing) or 'none'}; a repair cannot invent frames", res_dir)
     scan = scan_masks(files, scan_report, progress=progress)
     fatal = [p for p in scan_report.problems
              if p.severity == ERROR and p.code in {"unreadable", "shape-mismatch"}

@@ -239,7 +239,7 @@ def validate_result(
                    exc.message, file=folder)
         return report
 
-    report.n_frames, report.frames_source = _expected_frames(folder, files, n_frames)
+    report.n_frames, report.frames_source = expected_frames(folder, files, n_frames)
     _check_frame_numbers(files, report)
     scan = scan_masks(files, report, progress=progress)
     _check_against_raw(folder, scan, report)
@@ -260,7 +260,7 @@ def validate_result(
     report.n_tracks = len(tracks)
     for p in syntax + check_tracks(tracks, report.n_frames):
         report.add(ERROR, p.code, p.message, file=track_path, label=p.label)
-    _check_presence(tracks, scan, track_path, report)
+    check_presence(tracks, scan, track_path, report)
     return report
 
 
@@ -283,7 +283,12 @@ def _raw_folder(folder: Path) -> Path | None:
     return raw if raw.is_dir() else None
 
 
-def _expected_frames(folder: Path, files: FrameFiles, n_frames: int | None) -> tuple[int, str]:
+def expected_frames(folder: Path, files: FrameFiles, n_frames: int | None) -> tuple[int, str]:
+    """Expected frame count of a result folder and where it comes from.
+
+    `n_frames` when given, else the raw sequence beside the folder, else the
+    last frame found.
+    """
     if n_frames is not None:
         return n_frames, "--frames"
     raw = _raw_folder(folder)
@@ -303,11 +308,11 @@ def _check_frame_numbers(files: FrameFiles, report: ValidationReport) -> None:
     if missing:
         report.add(ERROR, "frame-missing",
                    f"{len(missing)} of {n} frames have no {files.prefix} file: "
-                   f"{_ranges(missing)} (source of the count: {report.frames_source})",
+                   f"{format_ranges(missing)} (source of the count: {report.frames_source})",
                    frame=missing[0])
     if extra:
         report.add(ERROR, "frame-extra",
-                   f"{len(extra)} frames beyond the expected {n}: {_ranges(extra)} "
+                   f"{len(extra)} frames beyond the expected {n}: {format_ranges(extra)} "
                    f"(source of the count: {report.frames_source})", frame=extra[0])
 
 
@@ -325,8 +330,9 @@ def _check_against_raw(folder: Path, scan: MaskScan, report: ValidationReport) -
                    f"mask shape {scan.shape} differs from the raw frames' {raw_shape} in {raw}")
 
 
-def _check_presence(tracks: list[Track], scan: MaskScan, track_path: Path,
-                    report: ValidationReport) -> None:
+def check_presence(tracks: list[Track], scan: MaskScan, track_path: Path,
+                   report: ValidationReport) -> None:
+    """Report every disagreement between the declared tracks and the labels in the masks."""
     declared: dict[int, Track] = {}
     for t in tracks:
         declared.setdefault(t.label, t)
@@ -336,14 +342,14 @@ def _check_presence(tracks: list[Track], scan: MaskScan, track_path: Path,
         track = declared.get(label)
         if track is None:
             report.add(ERROR, "label-undeclared",
-                       f"present in frames {_ranges(frames)} but not declared in "
+                       f"present in frames {format_ranges(frames)} but not declared in "
                        f"{track_path.name}", file=scan.files.paths[frames[0]],
                        frame=frames[0], label=label)
             continue
         outside = [f for f in frames if not track.begin <= f <= track.end]
         if outside:
             report.add(ERROR, "label-outside-track",
-                       f"present in frames {_ranges(outside)}, outside its track "
+                       f"present in frames {format_ranges(outside)}, outside its track "
                        f"[{track.begin}, {track.end}]", file=scan.files.paths[outside[0]],
                        frame=outside[0], label=label)
     for label, track in declared.items():
@@ -356,14 +362,14 @@ def _check_presence(tracks: list[Track], scan: MaskScan, track_path: Path,
                        "every mask", file=track_path, label=label)
         elif absent:
             report.add(ERROR, "track-gap",
-                       f"absent from frames {_ranges(absent)} inside its track "
+                       f"absent from frames {format_ranges(absent)} inside its track "
                        f"[{track.begin}, {track.end}]; a track that disappears must continue "
                        "as a new label with this one as parent",
                        file=scan.files.paths.get(absent[0], track_path),
                        frame=absent[0], label=label)
 
 
-def _ranges(values: Iterable[int]) -> str:
+def format_ranges(values: Iterable[int]) -> str:
     """Compact list of integers, e.g. ``"3-5, 9"``."""
     values = sorted(values)
     out: list[str] = []

@@ -29,6 +29,7 @@ from ctc.metrics import measures
 from ctc.metrics.aogm import AOGMErrors, FrameVertices, count_errors
 from ctc.metrics.divisions import count_divisions
 from ctc.metrics.matching import match_frame
+from ctc.validation import MaskScan, ValidationReport, check_presence
 
 ALL_METRICS = ("SEG", "DET", "TRA", "LNK")
 #: Keys of :meth:`Scores.to_dict`, in order.
@@ -268,12 +269,10 @@ def _check_frames(res: FrameFiles, tra: FrameFiles | None, seg: FrameFiles | Non
 def _check_res_lineage(vertices: list[FrameVertices], tracks: TrackTable,
                        res_dir: Path) -> None:
     """Refuse a result whose masks contradict its res_track.txt, as the official tools do."""
-    from ctc.validation import MaskScan, ValidationReport, _check_presence
-
     files = find_frames(res_dir, RES_PREFIX)
     scan = MaskScan(files, labels={v.frame: v.res_labels for v in vertices})
     report = ValidationReport(res_dir)
-    _check_presence(list(tracks), scan, res_dir / RES_TRACK_FILE, report)
+    check_presence(list(tracks), scan, res_dir / RES_TRACK_FILE, report)
     if report.errors:
         listing = "; ".join(f"label {p.label}: {p.message}" for p in report.errors[:5])
         raise CTCFormatError(
