@@ -8,10 +8,10 @@ import warnings
 from collections.abc import Sequence
 
 from ctc import __version__
-from ctc.cli import batch_eval, demo, evaluate, repair, track, validate
+from ctc.cli import batch_eval, demo, evaluate, repair, segment, track, train, validate
 from ctc.errors import CTCError, CTCWarning
 
-SUBCOMMANDS = (demo, validate, repair, evaluate, batch_eval, track)
+SUBCOMMANDS = (demo, validate, repair, evaluate, batch_eval, track, train, segment)
 
 DESCRIPTION = """\
 ctc-toolkit: take part in the Cell Tracking Challenge end to end.
@@ -30,6 +30,8 @@ examples:
   ctc evaluate Fluo-N2DH-SIM+ 01               SEG, DET, TRA, LNK of 01_RES vs 01_GT
   ctc batch-eval /data/ctc --out scores.csv    score every DATASET/NN_RES in parallel
   ctc track masks/ 01_RES                      instance masks -> tracks + lineage
+  ctc train Fluo-N2DH-SIM+ --out runs/sim      train a segmentation model
+  ctc run Fluo-N2DH-SIM+ 02 --model runs/sim   segment + track -> 02_RES, validated
 
 Run 'ctc COMMAND --help' for the options of each command.
 exit status: 0 success/valid, 1 invalid result, 2 unusable input or usage error.

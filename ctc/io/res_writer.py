@@ -42,6 +42,9 @@ class ResultWriter:
         Replace an existing `target` (only once the new result is complete).
     compression : str, optional
         TIFF compression of the masks (default none).
+    require_tracks : bool
+        Refuse to commit without ``res_track.txt`` (default). False writes a
+        folder of instance masks only (segmentation output).
 
     Examples
     --------
@@ -59,12 +62,14 @@ class ResultWriter:
         n_frames: int | None = None,
         overwrite: bool = False,
         compression: str | None = None,
+        require_tracks: bool = True,
     ):
         self.target = Path(target)
         self.digits = digits
         self.n_frames = n_frames
         self.overwrite = overwrite
         self.compression = compression
+        self.require_tracks = require_tracks
         self.frames: list[int] = []
         self.empty_frames: list[int] = []
         self._tracks_written = False
@@ -136,7 +141,7 @@ class ResultWriter:
                 f"(expected 0-{n - 1}); the result folder was not created",
                 self.target,
             )
-        if not self._tracks_written:
+        if self.require_tracks and not self._tracks_written:
             raise CTCFormatError(
                 "res_track.txt was not written; the result folder was not created", self.target
             )

@@ -1,0 +1,118 @@
+"""``ctc train``: train a segmentation model on CTC data (one dataset or universal)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ctc.errors import CTCInputError
+from ctc.io.folders import list_sequences
+from ctc.segmentation.data import Augment
+from ctc.segmentation.losses import LOSSES
+from ctc.segmentation.model import ModelConfig
+from ctc.segmentation.nets import XBNET, NetConfig
+from ctc.segmentation.train import TrainConfig, train
+
+HELP = "train a segmentation model (per dataset, or universal over several datasets)"
+
+DESCRIPTION = """\
+Train a U-Net-family model on the annotations of one or more CTC datasets and
+write a model folder (config.json + weights.pt of the best validation).
+
+Training data configuration (the challenge's six):
+  one DATASET_DIR with --truth GT, ST or GT+ST       -> per-dataset model
+  several DATASET_DIRs with --truth GT, ST or GT+ST  -> allGT / allST /
+        allGT+allST: one minibatch from every dataset per optimizer step
+
+Gold truth overrides silver truth on the frames both annotate. Cells that the
+tracking markers show but the segmentation annotation leaves out are
+excluded from the loss. A few gold frames per sequence are held out and
+segmented whole every --val-every steps; their SEG and DET (the toolkit's own
+measures) select the best checkpoint. Interrupted? Run the same command with
+--resume. Runs are deterministic for a given --seed on a given device.
+"""
+
+EPILOG = """\
+examples:
+  ctc train Fluo-N2DH-SIM+ --sequences 01 --out runs/sim01 --minutes 10
+  ctc train DIC-C2DH-HeLa --truth GT+ST --preset xbnet --out runs/hela
+  ctc train DIC-C2DH-HeLa Fluo-N2DH-GOWT1 --truth GT --out runs/allGT
+  ctc train ... --out runs/sim01 --resume                # continue after an interruption
+"""
+
+PRESETS = {
+    "unet": NetConfig(base=16),
+    "unet32": NetConfig(base=32),
+    "xbnet": XBNET,
+}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help=HELP, description=DESCRIPTION, epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("datasets", nargs="+", metavar="DATASET_DIR", help="dataset folder(s)")
+    p.add_argument("--out", required=True, metavar="MODEL_DIR",
+                   help="model folder to write (keep it outside the repository while training)")
+    p.add_argument("--sequences", metavar="LIST",
+                   help="comma-separated training sequences (default: all of each dataset)")
+    p.add_argument("--truth", default="GT", choices=("GT", "ST", "GT+ST"),
+                   help="annotations to learn from (default GT)")
+    p.add_argument("--preset", default="unet", choices=sorted(PRESETS),
+                   help="architecture: unet (base 16, ~2M parameters), unet32, xbnet")
+    p.add_argument("--task", default="three_class", choices=("three_class", "border"),
+                   help="targets: background/cell/boundary, or eroded cells + borders with "
+                        "a foreground channel and seeded watershed")
+    p.add_argument("--loss", default="wce", choices=sorted(LOSSES), help="loss (default wce)")
+    p.add_argument("--model-config", metavar="JSON",
+                   help="full model configuration (overrides --preset/--task/--loss)")
+    p.add_argument("--normalization", default="percentile", choices=("percentile", "minmax"))
+    t = TrainConfig()
+    p.add_argument("--steps", type=int, default=t.steps, help=f"optimizer steps ({t.steps})")
+    p.add_argument("--minutes", type=float, help="stop after this much training time")
+    p.add_argument("--batch", type=int, default=t.batch, help=f"crops per batch ({t.batch})")
+    p.add_argument("--crop", type=int, default=t.crop, help=f"crop size ({t.crop})")
+    p.add_argument("--lr", type=float, default=t.lr, help=f"AdamW learning rate ({t.lr})")
+    p.add_argument("--restart", type=int, default=t.restart,
+                   help=f"steps per cosine warm-restart cycle ({t.restart})")
+    p.add_argument("--val-every", type=int, default=t.val_every, help="validation period")
+    p.add_argument("--val-frames", type=int, default=t.val_frames,
+                   help="gold frames held out per sequence for validation")
+    p.add_argument("--seed", type=int, default=t.seed)
+    p.add_argument("--device", default="auto", help="'auto', 'cpu' or 'cuda:N'")
+    for name in ("flip", "rot90", "scale", "intensity"):
+        p.add_argument(f"--no-{name}", action="store_true", help=f"disable {name} augmentation")
+    p.add_argument("--elastic", action="store_true", help="enable elastic augmentation")
+    p.add_argument("--resume", action="store_true", help="continue the run in MODEL_DIR")
+    p.set_defaults(run=run)
+
+
+def model_config(args: argparse.Namespace) -> ModelConfig:
+    if args.model_config:
+        try:
+            return ModelConfig.from_dict(json.loads(Path(args.model_config).read_text()))
+        except (OSError, ValueError, TypeError) as exc:
+            raise CTCInputError(f"invalid model configuration ({exc})", args.model_config) from None
+    return ModelConfig(net=PRESETS[args.preset], task=args.task, loss={"name": args.loss},
+                       normalization=args.normalization)
+
+
+def run(args: argparse.Namespace) -> int:
+    data = []
+    for dataset in args.datasets:
+        seqs = args.sequences.split(",") if args.sequences else [
+            s for s in list_sequences(dataset) if (Path(dataset) / s).is_dir()]
+        data.append((dataset, seqs))
+    settings = TrainConfig(
+        steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr, restart=args.restart,
+        val_every=args.val_every, val_frames=args.val_frames, seed=args.seed,
+        truth=args.truth, device=args.device, max_minutes=args.minutes,
+        augment=Augment(flip=not args.no_flip, rot90=not args.no_rot90,
+                        scale=None if args.no_scale else (0.8, 1.25),
+                        elastic=args.elastic, intensity=not args.no_intensity))
+    config = train(model_config(args), data, args.out, settings, resume=args.resume,
+                   progress=sys.stderr.isatty())
+    print(f"{args.out}: best validation {config.scores.get('validation')} at step "
+          f"{config.scores.get('step')}; {config.training.get('minutes', 0):.1f} min")
+    return 0

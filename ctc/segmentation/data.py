@@ -1,0 +1,251 @@
+"""Training data: normalised frames with class targets, and a sampler of augmented crops.
+
+3D sequences are learnt slice by slice: every annotated slice is a 2D sample.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import ndimage as ndi
+
+from ctc.errors import CTCInputError
+from ctc.io.naming import RAW_PREFIX, SEG_PREFIX, TRA_PREFIX, find_frames, find_slice_annotations
+from ctc.io.tiff import read_frame, read_mask
+from ctc.segmentation.targets import (
+    CELL,
+    IGNORE,
+    annotation_mask,
+    border_targets,
+    three_class_target,
+    with_ignore,
+)
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Intensity normalisation of a sequence: ``(x - low) / (high - low)``."""
+
+    low: float
+    high: float
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        scale = self.high - self.low if self.high > self.low else 1.0
+        return ((image.astype(np.float32) - self.low) / scale).astype(np.float32)
+
+
+def sequence_normalization(raw_dir: str | Path, kind: str = "percentile",
+                           percentiles: tuple[float, float] = (1.0, 99.8),
+                           sample: int = 16) -> Normalization:
+    """Normalisation of a raw sequence from up to `sample` evenly spaced frames.
+
+    Parameters
+    ----------
+    kind : {"percentile", "minmax"}
+        Robust percentiles of the sequence, or its minimum and maximum.
+    """
+    files = find_frames(raw_dir, RAW_PREFIX)
+    picks = np.linspace(0, len(files) - 1, min(sample, len(files))).round().astype(int)
+    values = np.concatenate([read_frame(files.paths[files.frames[i]]).ravel()[::7]
+                             for i in np.unique(picks)])
+    if kind == "minmax":
+        return Normalization(float(values.min()), float(values.max()))
+    if kind == "percentile":
+        low, high = np.percentile(values, percentiles)
+        return Normalization(float(low), float(high))
+    raise ValueError(f"unknown normalization {kind!r}: use 'percentile' or 'minmax'")
+
+
+@dataclass
+class Sample:
+    """One annotated 2D image: normalised intensities and its class target(s)."""
+
+    image: np.ndarray           # float32 (H, W)
+    target: np.ndarray          # uint8 (H, W), IGNORE where unknown
+    foreground: np.ndarray | None = None  # uint8 (H, W) for the border task
+    source: str = ""
+
+
+def make_targets(labels: np.ndarray, known: np.ndarray, task: str,
+                 iterations: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Class target (and foreground target for the border task) of a label image."""
+    if task == "three_class":
+        return with_ignore(three_class_target(labels, iterations), known), None
+    if task == "border":
+        classes, fg = border_targets(labels, erosion=iterations, border_width=iterations)
+        return with_ignore(classes, known), with_ignore(fg, known)
+    raise ValueError(f"unknown task {task!r}: use 'three_class' or 'border'")
+
+
+def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
+                 task: str = "three_class", iterations: int = 2,
+                 normalization: str = "percentile",
+                 frames: set[int] | None = None) -> list[Sample]:
+    """Annotated samples of one sequence.
+
+    Parameters
+    ----------
+    truth : {"GT", "ST", "GT+ST"}
+        Gold truth, silver truth, or both (gold overrides silver on frames
+        that both annotate).
+    frames : set of int, optional
+        Keep only these frame numbers.
+    """
+    dataset = Path(dataset_dir)
+    raw_dir = dataset / sequence
+    if not raw_dir.is_dir():
+        raise CTCInputError("raw sequence folder not found", raw_dir)
+    norm = sequence_normalization(raw_dir, normalization)
+    raw = find_frames(raw_dir, RAW_PREFIX)
+    sources: dict[tuple[int, int | None], Path] = {}
+    for kind in truth.split("+"):
+        if kind not in ("GT", "ST"):
+            raise ValueError(f"truth must be GT, ST or GT+ST, got {truth!r}")
+    if "ST" in truth:
+        st = dataset / f"{sequence}_ST" / "SEG"
+        if not st.is_dir():
+            raise CTCInputError("silver truth requested but not found", st)
+        sources.update({(t, None): p for t, p in find_frames(st, SEG_PREFIX).paths.items()})
+    if "GT" in truth:
+        gt = dataset / f"{sequence}_GT" / "SEG"
+        if not gt.is_dir():
+            raise CTCInputError("gold truth requested but not found", gt)
+        gold = {(t, None): p for t, p in
+                find_frames(gt, SEG_PREFIX, required=False).paths.items()}
+        gold.update(find_slice_annotations(gt))
+        for (t, z), path in gold.items():  # gold overrides silver on its frames
+            sources.pop((t, None), None)
+            sources[(t, z)] = path
+    tra_dir = dataset / f"{sequence}_GT" / "TRA"
+    tra = find_frames(tra_dir, TRA_PREFIX, required=False) if tra_dir.is_dir() else None
+    samples = []
+    for (t, z), path in sorted(sources.items(), key=lambda kv: (kv[0][0], kv[0][1] or -1)):
+        if frames is not None and t not in frames:
+            continue
+        image = norm(read_frame(raw.paths[t]))
+        labels = read_mask(path)
+        markers = read_mask(tra.paths[t]) if tra is not None and t in tra.paths else None
+        if z is not None:
+            image = image[z]
+            markers = None if markers is None else markers[z]
+        if image.ndim == 3 and labels.ndim == 3:  # a fully annotated 3D frame: all slices
+            for zz in range(labels.shape[0]):
+                if labels[zz].any():
+                    known = annotation_mask(labels[zz], None if markers is None else markers[zz])
+                    target, fg = make_targets(labels[zz], known, task, iterations)
+                    samples.append(Sample(image[zz], target, fg, f"{path.name}[{zz}]"))
+            continue
+        known = annotation_mask(labels, markers)
+        target, fg = make_targets(labels, known, task, iterations)
+        samples.append(Sample(image, target, fg, path.name))
+    if not samples:
+        raise CTCInputError(f"no annotated frame found for truth {truth}", dataset / sequence)
+    return samples
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Which augmentations the sampler applies (each switchable)."""
+
+    flip: bool = True
+    rot90: bool = True
+    scale: tuple[float, float] | None = (0.8, 1.25)
+    elastic: bool = False
+    intensity: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class CropSampler:
+    """Random crops of the samples, centred on objects most of the time, augmented.
+
+    Parameters
+    ----------
+    samples : list of Sample
+    crop : int
+        Crop size in pixels.
+    rng : numpy Generator
+        The source of all randomness (seeded: batches reproduce).
+    augment : Augment
+    object_fraction : float
+        Fraction of crops centred on a cell pixel.
+    """
+
+    def __init__(self, samples: list[Sample], crop: int, rng: np.random.Generator,
+                 augment: Augment = Augment(), object_fraction: float = 0.9):
+        self.samples = samples
+        self.crop = crop
+        self.rng = rng
+        self.augment = augment
+        self.object_fraction = object_fraction
+        self._cells = [np.flatnonzero(s.target.ravel() == CELL) for s in samples]
+
+    def _crop(self, sample: Sample, cells: np.ndarray, size: int):
+        h, w = sample.image.shape
+        if len(cells) and self.rng.random() < self.object_fraction:
+            cy, cx = np.unravel_index(cells[self.rng.integers(len(cells))], (h, w))
+        else:
+            cy, cx = self.rng.integers(h), self.rng.integers(w)
+        y0, x0 = int(cy) - size // 2, int(cx) - size // 2
+        pads = ((max(0, -y0), max(0, y0 + size - h)), (max(0, -x0), max(0, x0 + size - w)))
+        ys, xs = slice(max(0, y0), min(h, y0 + size)), slice(max(0, x0), min(w, x0 + size))
+        image = np.pad(sample.image[ys, xs], pads, mode="reflect" if min(h, w) > size
+                       else "constant")
+        target = np.pad(sample.target[ys, xs], pads, constant_values=IGNORE)
+        fg = None if sample.foreground is None else np.pad(
+            sample.foreground[ys, xs], pads, constant_values=IGNORE)
+        return image, target, fg
+
+    def _elastic(self, arrays: list[np.ndarray], orders: list[int]) -> list[np.ndarray]:
+        shape = arrays[0].shape
+        coarse = self.rng.normal(0, 4.0, (2, 4, 4))
+        field = [ndi.zoom(c, (shape[0] / 4, shape[1] / 4), order=3) for c in coarse]
+        grid = np.meshgrid(np.arange(shape[0]), np.arange(shape[1]), indexing="ij")
+        coords = [grid[0] + field[0], grid[1] + field[1]]
+        return [ndi.map_coordinates(a, coords, order=o, mode="reflect").astype(a.dtype)
+                for a, o in zip(arrays, orders, strict=True)]
+
+    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """`n` augmented crops: images (n, 1, S, S), targets (n, S, S), foregrounds or None."""
+        images, targets, fgs = [], [], []
+        for _ in range(n):
+            i = int(self.rng.integers(len(self.samples)))
+            zoom = 1.0
+            if self.augment.scale is not None:
+                zoom = float(np.exp(self.rng.uniform(*np.log(self.augment.scale))))
+            size = max(8, int(round(self.crop / zoom)))
+            image, target, fg = self._crop(self.samples[i], self._cells[i], size)
+            arrays = [image, target] + ([fg] if fg is not None else [])
+            if self.augment.elastic:
+                arrays = self._elastic(arrays, [1] + [0] * (len(arrays) - 1))
+            k = int(self.rng.integers(4)) if self.augment.rot90 else 0
+            flip = self.augment.flip and self.rng.random() < 0.5
+            arrays = [np.rot90(a, k) for a in arrays]
+            if flip:
+                arrays = [a[:, ::-1] for a in arrays]
+            image = np.ascontiguousarray(arrays[0])
+            if self.augment.intensity:
+                gain = self.rng.uniform(0.8, 1.2)
+                image = image * gain + self.rng.uniform(-0.1, 0.1)
+                image = image + self.rng.normal(0, self.rng.uniform(0, 0.03), image.shape)
+            x = torch.from_numpy(image.astype(np.float32))[None, None]
+            labels = [torch.from_numpy(np.ascontiguousarray(a).astype(np.float32))[None, None]
+                      for a in arrays[1:]]
+            if size != self.crop:
+                x = F.interpolate(x, size=(self.crop, self.crop), mode="bilinear",
+                                  align_corners=False)
+                labels = [F.interpolate(a, size=(self.crop, self.crop), mode="nearest")
+                          for a in labels]
+            images.append(x[0])
+            targets.append(labels[0][0, 0].long())
+            if len(labels) > 1:
+                fgs.append(labels[1][0, 0].long())
+        x = torch.stack(images)
+        y = torch.stack(targets)
+        f = torch.stack(fgs) if fgs else None
+        return x, y, f

@@ -1,0 +1,136 @@
+"""A trained model is a folder: ``config.json`` (everything needed to reuse it) + ``weights.pt``."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from ctc.errors import CTCInputError
+from ctc.segmentation.nets import NetConfig, UNet
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.pt"
+
+
+@dataclass
+class ModelConfig:
+    """What a model is and how it was made.
+
+    Attributes
+    ----------
+    net : NetConfig
+        Architecture.
+    task : {"three_class", "border"}
+        Targets: background/cell/boundary classes, or eroded cells + borders
+        with a foreground channel (seeded watershed).
+    iterations : int
+        Boundary width (three_class) or erosion/border width (border).
+    loss : dict
+        ``{"name": ..., **parameters}``, see :data:`ctc.segmentation.losses.LOSSES`.
+    normalization : str
+        "percentile" or "minmax", per sequence.
+    postprocess : dict
+        ``min_size`` (pixels), ``fill_holes``, ``tile``, ``overlap``, ``tta``.
+    tracking : dict
+        Tracking parameters for ``ctc run`` (see :class:`ctc.tracking.TrackingConfig`).
+    training : dict
+        How it was trained (data, truth, steps, seed, ...), filled by training.
+    scores : dict
+        What it reached, filled by training and evaluation.
+    """
+
+    net: NetConfig = field(default_factory=lambda: NetConfig(base=16))
+    task: str = "three_class"
+    iterations: int = 2
+    loss: dict = field(default_factory=lambda: {"name": "wce"})
+    normalization: str = "percentile"
+    postprocess: dict = field(default_factory=lambda: {
+        "min_size": 20, "fill_holes": True, "tile": 512, "overlap": 64, "tta": "flips"})
+    tracking: dict = field(default_factory=dict)
+    training: dict = field(default_factory=dict)
+    scores: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.net, dict):
+            self.net = NetConfig.from_dict(self.net)
+        if self.task not in ("three_class", "border"):
+            raise ValueError(f"task must be 'three_class' or 'border', got {self.task!r}")
+        expected = 4 if self.task == "border" else 3
+        if self.net.out_channels != expected:
+            self.net = NetConfig.from_dict({**self.net.to_dict(), "out_channels": expected})
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["net"] = self.net.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ModelConfig:
+        return cls(**values)
+
+
+def build_net(config: ModelConfig) -> UNet:
+    return UNet(config.net)
+
+
+def _atomic_write(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def save_model(folder: str | Path, config: ModelConfig, net: UNet) -> None:
+    """Write config.json and weights.pt atomically into `folder` (created if needed)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
+    _atomic_write(folder / WEIGHTS_FILE, lambda p: torch.save(state, p))
+    write_config(folder, config)
+
+
+def write_config(folder: str | Path, config: ModelConfig) -> None:
+    """Write config.json atomically (the weights are left as they are)."""
+    text = json.dumps(config.to_dict(), indent=2) + "\n"
+    _atomic_write(Path(folder) / CONFIG_FILE, lambda p: Path(p).write_text(text))
+
+
+def load_config(folder: str | Path) -> ModelConfig:
+    path = Path(folder) / CONFIG_FILE
+    if not path.is_file():
+        raise CTCInputError(f"not a model folder: {CONFIG_FILE} not found", folder)
+    try:
+        return ModelConfig.from_dict(json.loads(path.read_text()))
+    except (ValueError, TypeError) as exc:
+        raise CTCInputError(f"invalid model configuration ({exc})", path) from None
+
+
+def load_model(folder: str | Path, device: str | torch.device = "cpu"
+               ) -> tuple[ModelConfig, UNet]:
+    """Read a model folder; the network is returned in eval mode on `device`."""
+    config = load_config(folder)
+    weights = Path(folder) / WEIGHTS_FILE
+    if not weights.is_file():
+        raise CTCInputError(f"{WEIGHTS_FILE} not found: the model is untrained", folder)
+    net = build_net(config)
+    try:
+        net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise CTCInputError(f"weights do not fit the configuration ({exc})", weights) from None
+    return config, net.to(device).eval()
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """"auto" -> CUDA when present, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)

@@ -1,0 +1,279 @@
+"""Training: per dataset or universal, validated with the toolkit's own SEG and DET.
+
+One step draws a minibatch from every training set in turn, accumulates the
+gradients and steps the optimizer once (with one dataset this is plain
+minibatch training; with several it is the universal-model scheme). AdamW
+with cosine annealing and warm restarts. Held-out frames are segmented whole
+every ``val_every`` steps and scored; the best model is written to the output
+folder, and a checkpoint (model, optimizer, scheduler, random states) lets an
+interrupted run continue with ``resume=True`` exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ctc.errors import CTCInputError
+from ctc.io.naming import SEG_PREFIX, TRA_PREFIX, find_frames, find_slice_annotations
+from ctc.io.tiff import read_frame, read_mask
+from ctc.metrics import measures
+from ctc.metrics.matching import match_frame
+from ctc.segmentation.data import Augment, CropSampler, load_samples, sequence_normalization
+from ctc.segmentation.infer import predict_image
+from ctc.segmentation.losses import make_loss
+from ctc.segmentation.model import (
+    WEIGHTS_FILE,
+    ModelConfig,
+    build_net,
+    load_config,
+    resolve_device,
+    save_model,
+    write_config,
+)
+from ctc.segmentation.postprocess import instances
+from ctc.segmentation.targets import IGNORE
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings (see the module docstring)."""
+
+    steps: int = 2000
+    batch: int = 8
+    crop: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    restart: int = 500
+    val_every: int = 100
+    val_frames: int = 3
+    seed: int = 0
+    truth: str = "GT"
+    augment: Augment = field(default_factory=Augment)
+    device: str = "auto"
+    max_minutes: float | None = None
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["augment"] = self.augment.to_dict()
+        return out
+
+
+@dataclass
+class ValFrame:
+    image: np.ndarray
+    seg: np.ndarray | None
+    markers: np.ndarray | None
+
+
+def validation_frames(dataset_dir: Path, sequence: str, count: int) -> list[int]:
+    """`count` evenly spaced frames with gold segmentation, held out of training."""
+    seg_dir = dataset_dir / f"{sequence}_GT" / "SEG"
+    frames = sorted(find_frames(seg_dir, SEG_PREFIX, required=False).frames
+                    or {t for t, _ in find_slice_annotations(seg_dir)}) if seg_dir.is_dir() else []
+    if len(frames) < 2 or count <= 0:
+        return []
+    count = min(count, len(frames) // 3 or 1)
+    picks = np.linspace(0, len(frames) - 1, count + 2)[1:-1].round().astype(int)
+    return sorted({frames[i] for i in picks})
+
+
+def load_validation(dataset_dir: Path, sequence: str, frames: list[int],
+                    normalization: str) -> list[ValFrame]:
+    norm = sequence_normalization(dataset_dir / sequence, normalization)
+    raw = find_frames(dataset_dir / sequence, "t")
+    seg = find_frames(dataset_dir / f"{sequence}_GT" / "SEG", SEG_PREFIX, required=False)
+    tra_dir = dataset_dir / f"{sequence}_GT" / "TRA"
+    tra = find_frames(tra_dir, TRA_PREFIX, required=False) if tra_dir.is_dir() else None
+    out = []
+    for t in frames:
+        image = norm(read_frame(raw.paths[t]))
+        if image.ndim != 2 or t not in seg.paths:
+            continue  # 3D models are validated on training loss only
+        markers = read_mask(tra.paths[t]) if tra is not None and t in tra.paths else None
+        out.append(ValFrame(image, read_mask(seg.paths[t]), markers))
+    return out
+
+
+def evaluate_frames(net, frames: list[ValFrame], config: ModelConfig,
+                    device: torch.device) -> dict:
+    """SEG (and DET where markers exist) of the network on held-out frames."""
+    net.eval()
+    seg_sum, seg_n = 0.0, 0
+    ns = fn = fp = n_markers = 0
+    post = config.postprocess
+    for f in frames:
+        prob = predict_image(net, f.image, tile=post.get("tile", 512),
+                             overlap=post.get("overlap", 64), tta=None, device=device)
+        pred = instances(prob, config.task, iterations=config.iterations,
+                         min_size=post.get("min_size", 20),
+                         fill_holes=post.get("fill_holes", True))
+        m = match_frame(f.seg, pred)
+        seg_sum += float(m.jaccard().sum())
+        seg_n += len(m.ref_labels)
+        if f.markers is not None:
+            d = match_frame(f.markers, pred)
+            hits = np.bincount(np.searchsorted(d.res_labels, d.match_res),
+                               minlength=len(d.res_labels))
+            ns += int(np.sum(hits[hits > 1] - 1))
+            fp += int(np.count_nonzero(hits == 0))
+            fn += len(d.ref_labels) - len(d.match_ref)
+            n_markers += len(d.ref_labels)
+    out = {"SEG": seg_sum / seg_n if seg_n else math.nan}
+    if n_markers:
+        out["DET"] = measures.det(ns, fn, fp, n_markers)
+    return out
+
+
+def _score(scores: dict) -> float:
+    values = [v for k, v in scores.items() if k in ("SEG", "DET") and not math.isnan(v)]
+    return float(np.mean(values)) if values else -math.inf
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".checkpoint.", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _task_loss(config: ModelConfig, loss_fn, logits, target, foreground) -> torch.Tensor:
+    loss = loss_fn(logits[:, :3], target)
+    if config.task == "border":
+        valid = foreground != IGNORE
+        loss = loss + F.binary_cross_entropy_with_logits(logits[:, 3][valid],
+                                                         foreground[valid].float())
+    return loss
+
+
+def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir: str | Path,
+          settings: TrainConfig | None = None, *, resume: bool = False,
+          progress: bool = True, log=print) -> ModelConfig:
+    """Train a model and write it (config.json + weights.pt of the best validation) to `out_dir`.
+
+    Parameters
+    ----------
+    config : ModelConfig
+        Architecture, targets, loss, normalisation, post-processing.
+    data : list of (dataset folder, sequences)
+        One entry per dataset; several entries train a universal model.
+    out_dir : path
+        Model folder; also holds ``checkpoint.pt`` while training.
+    settings : TrainConfig
+    resume : bool
+        Continue the run whose checkpoint is in `out_dir`.
+    """
+    settings = settings or TrainConfig()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out / CHECKPOINT
+    if ckpt_path.exists() and not resume:
+        raise CTCInputError("a training checkpoint exists here; continue it with --resume "
+                            "or choose another output folder", ckpt_path)
+    if resume and not ckpt_path.exists():
+        raise CTCInputError("nothing to resume: no checkpoint.pt", out)
+    device = resolve_device(settings.device)
+    torch.manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    samplers, val = [], []
+    for dataset_dir, sequences in data:
+        dataset_dir = Path(dataset_dir)
+        samples = []
+        for seq in sequences:
+            held = validation_frames(dataset_dir, seq, settings.val_frames)
+            val += load_validation(dataset_dir, seq, held, config.normalization)
+            keep = None
+            if held:
+                raw = find_frames(dataset_dir / seq, "t")
+                keep = set(raw.frames) - set(held)
+            samples += load_samples(dataset_dir, seq, settings.truth, task=config.task,
+                                    iterations=config.iterations,
+                                    normalization=config.normalization, frames=keep)
+        samplers.append(CropSampler(samples, settings.crop, rng, settings.augment))
+        log(f"{dataset_dir.name} {'+'.join(sequences)}: {len(samples)} training images")
+    net = build_net(config).to(device)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=settings.lr,
+                                  weight_decay=settings.weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer,
+                                                                     T_0=settings.restart)
+    loss_fn = make_loss(**config.loss)
+    step, best, elapsed, history = 0, -math.inf, 0.0, []
+    if resume:
+        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        net.load_state_dict(state["net"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step, best, elapsed, history = (state["step"], state["best"], state["elapsed"],
+                                        state["history"])
+        rng.bit_generator.state = state["numpy_rng"]
+        torch.set_rng_state(state["torch_rng"])
+        log(f"resumed at step {step} (best validation {best:.4f})")
+    config.training = {"data": [[str(d), list(s)] for d, s in data],
+                       **settings.to_dict(), "device": str(device)}
+    start = time.perf_counter() - elapsed
+    bar = tqdm(total=settings.steps, initial=step, desc="training", unit="step",
+               disable=not progress)
+    last_val = {}
+    while step < settings.steps:
+        net.train()
+        optimizer.zero_grad(set_to_none=True)
+        total = 0.0
+        for sampler in samplers:
+            x, y, f = sampler.batch(settings.batch)
+            logits = net(x.to(device))
+            loss = _task_loss(config, loss_fn, logits, y.to(device),
+                              None if f is None else f.to(device))
+            (loss / len(samplers)).backward()
+            total += float(loss.detach()) / len(samplers)
+        optimizer.step()
+        scheduler.step()
+        step += 1
+        out_of_time = (settings.max_minutes is not None
+                       and time.perf_counter() - start > 60 * settings.max_minutes)
+        if step % settings.val_every == 0 or step == settings.steps or out_of_time:
+            last_val = evaluate_frames(net, val, config, device) if val else {}
+            score = _score(last_val) if val else -float(total)
+            history.append({"step": step, "loss": total, **last_val,
+                            "minutes": (time.perf_counter() - start) / 60})
+            if score > best:
+                best = score
+                config.scores = {"validation": last_val, "step": step,
+                                 "training_minutes": (time.perf_counter() - start) / 60}
+                save_model(out, config, net)
+            _save_checkpoint(ckpt_path, {
+                "net": net.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "step": step, "best": best,
+                "elapsed": time.perf_counter() - start, "history": history,
+                "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()})
+        bar.update()
+        bar.set_postfix(loss=f"{total:.3f}", **{k: f"{v:.3f}" for k, v in last_val.items()})
+        if out_of_time:
+            log(f"time budget of {settings.max_minutes} min reached at step {step}")
+            break
+    bar.close()
+    config.training["steps_done"] = step
+    config.training["minutes"] = (time.perf_counter() - start) / 60
+    config.training["history"] = history
+    if not (out / WEIGHTS_FILE).exists():
+        save_model(out, config, net)
+    else:  # the best weights stay; their config records the finished run
+        best_config = load_config(out)
+        best_config.training = config.training
+        write_config(out, best_config)
+        config = best_config
+    return config

@@ -1,0 +1,107 @@
+"""Cross-video evaluation: train on sequence 01, evaluate on 02, and the reverse.
+
+The protocol of the GRUU-Net paper, for Fluo-N2DH-GOWT1, DIC-C2DH-HeLa and
+Fluo-N2DH-SIM+ of the shared data. Each model trains for a fixed time budget;
+then ``run_sequence`` (segment + track) writes the other sequence's result,
+which is scored with the toolkit's measures against its gold truth.
+Prints SEG, DET, TRA, training minutes and steps; writes ``cross_video.json``
+in the runs folder. Models and checkpoints stay in the runs folder (outside
+the repository); an interrupted run continues where it stopped.
+
+Usage::
+
+    python eval/cross_video.py [--minutes 8] [--runs /work/runs/cross_video]
+                               [--datasets Fluo-N2DH-GOWT1,DIC-C2DH-HeLa,Fluo-N2DH-SIM+]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from ctc.metrics import evaluate  # noqa: E402
+from ctc.pipeline import run_sequence  # noqa: E402
+from ctc.segmentation.data import Augment  # noqa: E402
+from ctc.segmentation.model import ModelConfig, load_config, write_config  # noqa: E402
+from ctc.segmentation.nets import NetConfig  # noqa: E402
+from ctc.segmentation.train import CHECKPOINT, TrainConfig, train  # noqa: E402
+
+#: Per dataset: training truth, crop size, minimum object size (pixels), TTA.
+SETTINGS = {
+    "Fluo-N2DH-GOWT1": dict(truth="GT", crop=192, min_size=100),
+    "DIC-C2DH-HeLa": dict(truth="GT+ST", crop=256, min_size=200),
+    "Fluo-N2DH-SIM+": dict(truth="GT", crop=192, min_size=50),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path,
+                        default=Path(os.environ.get("CTC_DATA", REPO.parent / "shared/data/ctc")))
+    parser.add_argument("--runs", type=Path, default=Path("/work/runs/cross_video"))
+    parser.add_argument("--datasets", default=",".join(SETTINGS))
+    parser.add_argument("--minutes", type=float, default=8.0)
+    parser.add_argument("--steps", type=int, default=100000)
+    parser.add_argument("--batch", type=int, default=6)
+    parser.add_argument("--tta", default="none", choices=("none", "flips", "dihedral"))
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    args.runs.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name in args.datasets.split(","):
+        s = SETTINGS[name]
+        for train_seq, test_seq in (("01", "02"), ("02", "01")):
+            model_dir = args.runs / f"{name}-{train_seq}"
+            finished = (model_dir / "config.json").exists() and "minutes" in load_config(
+                model_dir).training
+            if not finished:
+                config = ModelConfig(net=NetConfig(base=16), loss={"name": "wce"},
+                                     postprocess={"min_size": s["min_size"], "fill_holes": True,
+                                                  "tile": 1024, "overlap": 64,
+                                                  "tta": args.tta})
+                settings = TrainConfig(steps=args.steps, batch=args.batch, crop=s["crop"],
+                                       lr=2e-3, restart=400, val_every=50, val_frames=3,
+                                       truth=s["truth"], device=args.device,
+                                       max_minutes=args.minutes, augment=Augment())
+                print(f"== training {name} {train_seq} ({s['truth']}, {args.minutes} min)",
+                      flush=True)
+                train(config, [(args.data / name, [train_seq])], model_dir, settings,
+                      resume=(model_dir / CHECKPOINT).exists(), progress=False)
+            config = load_config(model_dir)
+            config.postprocess["tta"] = args.tta
+            write_config(model_dir, config)
+            res = args.runs / f"{name}-{train_seq}-on-{test_seq}_RES"
+            if res.exists():
+                shutil.rmtree(res)
+            start = time.perf_counter()
+            report = run_sequence(args.data / name, test_seq, model_dir, out_dir=res,
+                                  device=args.device)
+            seconds = time.perf_counter() - start
+            scores = evaluate(args.data / name / f"{test_seq}_GT", res, "SEG,DET,TRA")
+            row = {"dataset": name, "train": train_seq, "test": test_seq,
+                   "truth": s["truth"], "SEG": scores.SEG, "DET": scores.DET,
+                   "TRA": scores.TRA, "valid": report.valid,
+                   "training_minutes": config.training.get("minutes"),
+                   "steps": config.training.get("steps_done"),
+                   "best_step": config.scores.get("step"),
+                   "inference_seconds": seconds}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    (args.runs / "cross_video.json").write_text(json.dumps(rows, indent=2))
+    print(f"\n{'dataset':16s} {'train->test':11s} {'SEG':>6s} {'DET':>6s} {'TRA':>6s} "
+          f"{'minutes':>7s} {'steps':>6s}")
+    for r in rows:
+        print(f"{r['dataset']:16s} {r['train']}->{r['test']:7s} {r['SEG']:6.3f} {r['DET']:6.3f} "
+              f"{r['TRA']:6.3f} {r['training_minutes']:7.1f} {r['steps']:6d}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""Segmentation core: targets, networks, losses, training, inference, ctc run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+from scipy import ndimage as ndi
+
+from ctc.cli import main
+from ctc.errors import CTCInputError
+from ctc.metrics import evaluate
+from ctc.metrics.matching import match_frame
+from ctc.segmentation.data import Augment, CropSampler, load_samples
+from ctc.segmentation.infer import predict_image, predict_volume
+from ctc.segmentation.losses import LOSSES, make_loss
+from ctc.segmentation.model import ModelConfig, load_model
+from ctc.segmentation.nets import XBNET, NetConfig, UNet, count_parameters
+from ctc.segmentation.postprocess import border_instances, three_class_instances
+from ctc.segmentation.targets import (
+    BOUNDARY,
+    CELL,
+    IGNORE,
+    annotation_mask,
+    border_targets,
+    erode_labels,
+    merge_truths,
+    three_class_target,
+)
+from ctc.segmentation.train import CHECKPOINT, TrainConfig, train
+from ctc.toy import moving_discs, write_gt
+
+TINY = NetConfig(base=4, depth=2)
+
+
+def touching_pair(shape=(20, 24)):
+    lab = np.zeros(shape, np.uint16)
+    lab[4:14, 3:10] = 1
+    lab[4:14, 10:17] = 2
+    lab[16:19, 20:23] = 3
+    return lab
+
+
+# --- targets -------------------------------------------------------------------------
+
+
+def test_three_class_target_separates_touching_cells():
+    lab = touching_pair()
+    target = three_class_target(lab, iterations=2)
+    assert target.dtype == np.uint8 and set(np.unique(target)) <= {0, 1, 2}
+    assert target.shape == lab.shape
+    cells, n = ndi.label(target == CELL)
+    assert n == 3  # the two touching cells are apart
+    assert (target[lab == 0] != CELL).all()
+    assert (target[4:14, 8:12] == BOUNDARY).all()  # where they touch
+    assert target[1, 5] == 0 and target[3, 5] == BOUNDARY  # ring of width 2 outside
+
+
+def test_three_class_target_3d():
+    lab = np.zeros((6, 10, 10), np.uint16)
+    lab[1:5, 2:8, 2:5] = 1
+    lab[1:5, 2:8, 5:8] = 2
+    target = three_class_target(lab, iterations=1)
+    assert target.shape == lab.shape and ndi.label(target == CELL)[1] == 2
+
+
+def test_border_targets_and_erosion():
+    lab = touching_pair()
+    classes, fg = border_targets(lab, erosion=1, border_width=1)
+    assert set(np.unique(classes)) <= {0, 1, 2} and set(np.unique(fg)) == {0, 1}
+    np.testing.assert_array_equal(fg, lab > 0)
+    assert ndi.label(classes == CELL)[1] == 3
+    eroded = erode_labels(lab, 3)
+    assert set(np.unique(eroded)) == {0, 1, 2, 3}  # no object vanishes
+    assert (eroded[lab == 0] == 0).all()
+
+
+def test_annotation_mask_and_truth_merge():
+    lab = np.zeros((30, 30), np.uint16)
+    lab[2:8, 2:8] = 5
+    markers = np.zeros_like(lab)
+    markers[4, 4] = 1          # annotated cell
+    markers[20, 20] = 2        # cell without segmentation
+    known = annotation_mask(lab, markers, margin=3)
+    assert known[4, 4] and not known[20, 20] and not known[22, 20] and known[27, 27]
+    assert merge_truths({1: "gt"}, {0: "st", 1: "st"}) == {0: "st", 1: "gt"}
+
+
+# --- networks and losses -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cfg", [
+    NetConfig(base=4, depth=3),
+    NetConfig(base=4, depth=2, norm="group", down="conv", up="pixelshuffle"),
+    NetConfig(base=8, depth=2, block="residual_dense", aspp=True, entry=True, norm="group",
+              up="pixelshuffle", dense_layers=2, growth=4),
+])
+def test_unet_variants_on_odd_sizes(cfg):
+    net = UNet(cfg).eval()
+    for h, w in ((37, 53), (8, 9), (64, 64)):
+        assert net(torch.randn(1, 1, h, w)).shape == (1, 3, h, w)
+
+
+def test_xbnet_preset():
+    assert (XBNET.block, XBNET.norm, XBNET.up, XBNET.aspp, XBNET.entry, XBNET.base) == (
+        "residual_dense", "group", "pixelshuffle", True, True, 32)
+    assert count_parameters(UNet(NetConfig(base=16))) < 2_500_000
+    with pytest.raises(ValueError, match="norm must be one of"):
+        NetConfig(norm="layer")
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_losses_have_gradients_and_ignore_pixels(name):
+    torch.manual_seed(0)
+    logits = torch.randn(2, 3, 12, 12, requires_grad=True)
+    target = torch.randint(0, 3, (2, 12, 12))
+    target[:, :3] = IGNORE
+    loss = make_loss(name)(logits, target)
+    loss.backward()
+    assert torch.isfinite(loss) and loss.item() > 0
+    assert logits.grad[:, :, 3:].abs().sum() > 0
+    assert logits.grad[:, :, :3].abs().sum() == 0  # ignored pixels get no gradient
+    with pytest.raises(ValueError, match="unknown loss"):
+        make_loss("mse")
+
+
+# --- inference and post-processing ---------------------------------------------------
+
+
+def test_tiling_equals_whole_image_when_it_fits():
+    torch.manual_seed(0)
+    net = UNet(TINY).eval()
+    image = np.random.default_rng(0).random((40, 52)).astype(np.float32)
+    with torch.no_grad():
+        direct = net(torch.from_numpy(image)[None, None]).softmax(1)[0].numpy()
+    np.testing.assert_allclose(predict_image(net, image, tile=64, tta=None), direct, atol=1e-6)
+    tiled = predict_image(net, image, tile=24, overlap=8, tta="dihedral")
+    assert tiled.shape == (3, 40, 52)
+    np.testing.assert_allclose(tiled.sum(0), 1.0, atol=1e-5)
+    assert predict_volume(net, np.stack([image] * 3), tile=64, tta=None).shape == (3, 3, 40, 52)
+
+
+def test_postprocess_inverts_perfect_targets():
+    lab = touching_pair((30, 40))
+    prob = np.eye(3)[three_class_target(lab, 2)].transpose(2, 0, 1)
+    out = three_class_instances(prob, iterations=2, min_size=1)
+    m = match_frame(lab, out)
+    assert len(m.match_ref) == 3 and m.jaccard().min() > 0.85
+    classes, fg = border_targets(lab, 1, 1)
+    prob4 = np.concatenate([np.eye(3)[classes].transpose(2, 0, 1), fg[None]], 0)
+    m = match_frame(lab, border_instances(prob4, min_size=1))
+    assert len(m.match_ref) == 3 and m.jaccard().min() > 0.85
+
+
+# --- training, resume, ctc run -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def toy_dataset(tmp_path_factory):
+    """A small CTC dataset: blurred noisy discs (raw) with GT SEG and TRA."""
+    root = tmp_path_factory.mktemp("toy") / "Toy-Discs"
+    truth = moving_discs(n_frames=6, shape=(64, 64), n_objects=4, seed=1)
+    write_gt(truth, root / "01_GT")
+    (root / "01").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for t, mask in enumerate(truth.masks):
+        raw = ndi.gaussian_filter((mask > 0).astype(np.float32) * 200 + 20, 1.0)
+        raw += rng.normal(0, 5, raw.shape)
+        tifffile.imwrite(root / "01" / f"t{t:03d}.tif", raw.clip(0, 255).astype(np.uint8))
+    return root
+
+
+def quick(**kwargs) -> TrainConfig:
+    base = dict(steps=30, batch=4, crop=32, lr=3e-3, restart=30, val_every=10, val_frames=1,
+                device="cpu", augment=Augment(scale=None))
+    base.update(kwargs)
+    return TrainConfig(**base)
+
+
+def test_samples_and_sampler(toy_dataset):
+    samples = load_samples(toy_dataset, "01", "GT")
+    assert len(samples) == 6 and samples[0].image.dtype == np.float32
+    x, y, f = CropSampler(samples, 32, np.random.default_rng(0), Augment()).batch(3)
+    assert x.shape == (3, 1, 32, 32) and y.shape == (3, 32, 32) and f is None
+    with pytest.raises(CTCInputError, match="silver truth requested"):
+        load_samples(toy_dataset, "01", "ST")
+
+
+def test_training_lowers_the_loss_and_writes_a_model(toy_dataset, tmp_path):
+    config = train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "m",
+                   quick(steps=40, val_every=5), progress=False, log=lambda *_: None)
+    losses = [h["loss"] for h in config.training["history"]]
+    assert np.mean(losses[-3:]) < np.mean(losses[:2])
+    loaded, net = load_model(tmp_path / "m")
+    assert loaded.scores["validation"]["SEG"] >= 0 and not net.training
+
+
+def test_resume_continues_the_same_run(toy_dataset, tmp_path):
+    quiet = dict(progress=False, log=lambda *_: None)
+    train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "a", quick(steps=20), **quiet)
+    train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "b", quick(steps=10), **quiet)
+    with pytest.raises(CTCInputError, match="--resume"):
+        train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "b", quick(), **quiet)
+    train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "b", quick(steps=20),
+          resume=True, **quiet)
+    a = torch.load(tmp_path / "a" / CHECKPOINT, weights_only=False)
+    b = torch.load(tmp_path / "b" / CHECKPOINT, weights_only=False)
+    assert a["step"] == b["step"] == 20
+    for key, value in a["net"].items():
+        torch.testing.assert_close(value, b["net"][key], rtol=0, atol=0)
+
+
+def test_universal_training_and_border_task(toy_dataset, tmp_path):
+    config = train(ModelConfig(net=TINY, task="border"),
+                   [(toy_dataset, ["01"]), (toy_dataset, ["01"])], tmp_path / "u",
+                   quick(steps=4, val_every=2), progress=False, log=lambda *_: None)
+    assert config.net.out_channels == 4 and config.training["steps_done"] == 4
+
+
+def test_ctc_train_and_run_produce_a_valid_result(toy_dataset, tmp_path, capsys):
+    model = tmp_path / "model"
+    assert main(["train", str(toy_dataset), "--out", str(model), "--steps", "30",
+                 "--batch", "4", "--crop", "32", "--val-every", "10", "--val-frames", "1",
+                 "--device", "cpu", "--no-scale"]) == 0
+    assert main(["run", str(toy_dataset), "01", "--model", str(model),
+                 "--device", "cpu"]) == 0
+    assert "VALID" in capsys.readouterr().out
+    scores = evaluate(toy_dataset / "01_GT", toy_dataset / "01_RES", "SEG,DET,TRA")
+    assert 0 <= scores.SEG <= 1 and 0 <= scores.TRA <= 1
+    assert main(["segment", str(model), str(toy_dataset / "01"), str(tmp_path / "seg"),
+                 "--device", "cpu"]) == 0
+    assert len(list((tmp_path / "seg").glob("mask*.tif"))) == 6
+    assert main(["run", str(toy_dataset), "01", "--model", str(tmp_path / "nope")]) == 2
