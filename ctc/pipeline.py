@@ -13,7 +13,8 @@ from ctc.io.res_writer import ResultWriter
 from ctc.io.tiff import read_frame
 from ctc.segmentation.data import sequence_normalization
 from ctc.segmentation.infer import predict_image, predict_volume
-from ctc.segmentation.model import load_model, resolve_device
+from ctc.segmentation.losses import class_weights
+from ctc.segmentation.model import load_config, load_model, resolve_device
 from ctc.segmentation.postprocess import instances
 from ctc.tracking import TrackingConfig, track_to_result
 from ctc.validation import ValidationReport, validate_result
@@ -40,7 +41,8 @@ def segment_frames(model_dir: str | Path, raw_dir: str | Path, *, device: str = 
         prob = (predict_volume if image.ndim == 3 else predict_image)(net, image, **kwargs)
         yield instances(prob, config.task, iterations=config.iterations,
                         min_size=post.get("min_size", 20),
-                        fill_holes=post.get("fill_holes", True))
+                        fill_holes=post.get("fill_holes", True),
+                        class_weights=class_weights(config.loss))
 
 
 def segment_folder(model_dir: str | Path, raw_dir: str | Path, out_dir: str | Path, *,
@@ -66,8 +68,7 @@ def run_sequence(dataset_dir: str | Path, sequence: str, model_dir: str | Path, 
     dataset = Path(dataset_dir)
     raw = dataset / sequence
     target = Path(out_dir) if out_dir is not None else dataset / f"{sequence}_RES"
-    config, _ = load_model(model_dir, "cpu")
-    tracking = TrackingConfig.from_dict(config.tracking)
+    tracking = TrackingConfig.from_dict(load_config(model_dir).tracking)
     masks = segment_frames(model_dir, raw, device=device, progress=progress)
     track_to_result(masks, target, tracking, overwrite=overwrite, progress=progress)
     return validate_result(target, n_frames=len(find_frames(raw, RAW_PREFIX)))

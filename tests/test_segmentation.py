@@ -232,3 +232,39 @@ def test_ctc_train_and_run_produce_a_valid_result(toy_dataset, tmp_path, capsys)
                  "--device", "cpu"]) == 0
     assert len(list((tmp_path / "seg").glob("mask*.tif"))) == 6
     assert main(["run", str(toy_dataset), "01", "--model", str(tmp_path / "nope")]) == 2
+
+
+def test_3d_sequence_slice_wise_train_and_run(tmp_path):
+    root = tmp_path / "Toy-3D"
+    (root / "01").mkdir(parents=True)
+    (root / "01_GT" / "SEG").mkdir(parents=True)
+    (root / "01_GT" / "TRA").mkdir(parents=True)
+    for t in range(3):
+        lab = np.zeros((5, 32, 32), np.uint16)
+        lab[1:4, 4 + t:14 + t, 4:14] = 1
+        lab[1:4, 18:28, 16 + t:26 + t] = 2
+        raw = (ndi.gaussian_filter((lab > 0).astype(np.float32), 1) * 200).astype(np.uint8)
+        tifffile.imwrite(root / "01" / f"t{t:03d}.tif", raw, photometric="minisblack")
+        tifffile.imwrite(root / "01_GT" / "SEG" / f"man_seg{t:03d}.tif", lab,
+                         photometric="minisblack")
+        tifffile.imwrite(root / "01_GT" / "TRA" / f"man_track{t:03d}.tif", lab,
+                         photometric="minisblack")
+    (root / "01_GT" / "TRA" / "man_track.txt").write_text("1 0 2 0\n2 0 2 0\n")
+    train(ModelConfig(net=TINY), [(root, ["01"])], tmp_path / "m3",
+          quick(steps=6, val_every=3), progress=False, log=lambda *_: None)
+    assert main(["run", str(root), "01", "--model", str(tmp_path / "m3"), "--device",
+                 "cpu"]) == 0
+    assert tifffile.imread(root / "01_RES" / "mask000.tif").shape == (5, 32, 32)
+
+
+def test_prior_correction_undoes_class_weighting():
+    from ctc.segmentation.losses import class_weights
+    from ctc.segmentation.postprocess import correct_prior
+
+    prob = np.zeros((3, 1, 2))
+    prob[:, 0, 0] = (0.3, 0.5, 0.2)   # cell wins only through its weight of 5
+    prob[:, 0, 1] = (0.05, 0.9, 0.05)
+    corrected = correct_prior(prob, class_weights({"name": "wce"}))
+    assert corrected.argmax(0).tolist() == [[0, 1]]
+    assert class_weights({"name": "nfl"}) is None
+    np.testing.assert_array_equal(correct_prior(prob, None), prob)

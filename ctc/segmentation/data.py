@@ -230,9 +230,12 @@ class CropSampler:
                 arrays = [a[:, ::-1] for a in arrays]
             image = np.ascontiguousarray(arrays[0])
             if self.augment.intensity:
-                gain = self.rng.uniform(0.8, 1.2)
+                # Gain, offset and noise: sequences of one dataset differ in brightness
+                # and in noise relative to the cells (Fluo-N2DH-GOWT1 02 has twice the
+                # normalised background noise of 01).
+                gain = self.rng.uniform(0.7, 1.3)
                 image = image * gain + self.rng.uniform(-0.1, 0.1)
-                image = image + self.rng.normal(0, self.rng.uniform(0, 0.03), image.shape)
+                image = image + self.rng.normal(0, self.rng.uniform(0, 0.08), image.shape)
             x = torch.from_numpy(image.astype(np.float32))[None, None]
             labels = [torch.from_numpy(np.ascontiguousarray(a).astype(np.float32))[None, None]
                       for a in arrays[1:]]

@@ -114,6 +114,13 @@ LOSSES = {
 }
 
 
+def class_weights(loss: dict) -> tuple[float, ...] | None:
+    """Class weights a loss configuration trains with (None for unweighted losses)."""
+    if loss.get("name") == "nfl":
+        return None
+    return tuple(loss.get("weights", DEFAULT_WEIGHTS))
+
+
 def make_loss(name: str, **params):
     """The loss called `name` (see :data:`LOSSES`) with its parameters bound."""
     if name not in LOSSES:

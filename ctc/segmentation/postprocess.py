@@ -32,6 +32,21 @@ def _sequential(labels: np.ndarray) -> np.ndarray:
     return lut[labels]
 
 
+def correct_prior(prob: np.ndarray, weights) -> np.ndarray:
+    """Undo the bias of class-weighted training: p_c / w_c (argmax only is affected).
+
+    A classifier trained with class weights w_c estimates probabilities
+    proportional to w_c times the true ones; dividing removes the pull towards
+    the heavily weighted cell and boundary classes in ambiguous regions.
+    """
+    if weights is None:
+        return prob
+    w = np.asarray(weights, dtype=prob.dtype).reshape((-1,) + (1,) * (prob.ndim - 1))
+    out = prob.copy()
+    out[: len(w)] /= w
+    return out
+
+
 def three_class_instances(prob: np.ndarray, *, iterations: int = 2, min_size: int = 20,
                           fill_holes: bool = True) -> np.ndarray:
     """Instances from background/cell/boundary probabilities (C, ...).
@@ -66,8 +81,13 @@ def border_instances(prob: np.ndarray, *, min_size: int = 20, fill_holes: bool =
 
 
 def instances(prob: np.ndarray, task: str, *, iterations: int = 2, min_size: int = 20,
-              fill_holes: bool = True) -> np.ndarray:
-    """Instance labels (uint16) from the probabilities of a model of `task`."""
+              fill_holes: bool = True, class_weights=None) -> np.ndarray:
+    """Instance labels (uint16) from the probabilities of a model of `task`.
+
+    `class_weights` are those of the training loss, whose bias is removed
+    first (:func:`correct_prior`).
+    """
+    prob = correct_prior(prob, class_weights)
     if task == "border":
         return border_instances(prob, min_size=min_size, fill_holes=fill_holes)
     return three_class_instances(prob, iterations=iterations, min_size=min_size,

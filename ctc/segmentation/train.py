@@ -24,13 +24,19 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ctc.errors import CTCInputError
-from ctc.io.naming import SEG_PREFIX, TRA_PREFIX, find_frames, find_slice_annotations
+from ctc.io.naming import (
+    RAW_PREFIX,
+    SEG_PREFIX,
+    TRA_PREFIX,
+    find_frames,
+    find_slice_annotations,
+)
 from ctc.io.tiff import read_frame, read_mask
 from ctc.metrics import measures
 from ctc.metrics.matching import match_frame
 from ctc.segmentation.data import Augment, CropSampler, load_samples, sequence_normalization
 from ctc.segmentation.infer import predict_image
-from ctc.segmentation.losses import make_loss
+from ctc.segmentation.losses import class_weights, make_loss
 from ctc.segmentation.model import (
     WEIGHTS_FILE,
     ModelConfig,
@@ -92,7 +98,7 @@ def validation_frames(dataset_dir: Path, sequence: str, count: int) -> list[int]
 def load_validation(dataset_dir: Path, sequence: str, frames: list[int],
                     normalization: str) -> list[ValFrame]:
     norm = sequence_normalization(dataset_dir / sequence, normalization)
-    raw = find_frames(dataset_dir / sequence, "t")
+    raw = find_frames(dataset_dir / sequence, RAW_PREFIX)
     seg = find_frames(dataset_dir / f"{sequence}_GT" / "SEG", SEG_PREFIX, required=False)
     tra_dir = dataset_dir / f"{sequence}_GT" / "TRA"
     tra = find_frames(tra_dir, TRA_PREFIX, required=False) if tra_dir.is_dir() else None
@@ -118,7 +124,8 @@ def evaluate_frames(net, frames: list[ValFrame], config: ModelConfig,
                              overlap=post.get("overlap", 64), tta=None, device=device)
         pred = instances(prob, config.task, iterations=config.iterations,
                          min_size=post.get("min_size", 20),
-                         fill_holes=post.get("fill_holes", True))
+                         fill_holes=post.get("fill_holes", True),
+                        class_weights=class_weights(config.loss))
         m = match_frame(f.seg, pred)
         seg_sum += float(m.jaccard().sum())
         seg_n += len(m.ref_labels)
@@ -199,7 +206,7 @@ def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir
             val += load_validation(dataset_dir, seq, held, config.normalization)
             keep = None
             if held:
-                raw = find_frames(dataset_dir / seq, "t")
+                raw = find_frames(dataset_dir / seq, RAW_PREFIX)
                 keep = set(raw.frames) - set(held)
             samples += load_samples(dataset_dir, seq, settings.truth, task=config.task,
                                     iterations=config.iterations,

@@ -1,0 +1,74 @@
+"""Copy finished cross-video models into models/ and write models/README.md from their scores.
+
+For each dataset the model with the higher cross-video SEG is shipped as
+``models/DATASET-SEQ/`` (config.json with its measured scores + weights.pt).
+
+Usage::
+
+    python eval/ship_models.py [--runs /work/runs/cross_video]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from ctc.segmentation.model import WEIGHTS_FILE, load_config, load_model, write_config  # noqa: E402
+from ctc.segmentation.nets import count_parameters  # noqa: E402
+
+HEADER = """# models/
+
+One folder per trained model: `config.json` (architecture, targets, loss,
+normalisation, post-processing, tracking parameters, how it was trained and
+the scores it reached) and `weights.pt`. Use one with
+`ctc run DATASET_DIR SEQ --model models/NAME`.
+
+These models come from the cross-video protocol (`python eval/cross_video.py`,
+then `python eval/ship_models.py`): trained on one sequence for a fixed CPU
+budget, scored on the other sequence against its gold truth (segment + track,
+the whole `ctc run` pipeline). For a submission, train on both sequences
+(`ctc train DATASET --out ...`).
+
+| model | dataset | trained on | truth | parameters | training | tested on | SEG | DET | TRA |
+|---|---|---|---|---|---|---|---|---|---|
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=Path, default=Path("/work/runs/cross_video"))
+    parser.add_argument("--out", type=Path, default=REPO / "models")
+    args = parser.parse_args()
+    rows = json.loads((args.runs / "cross_video.json").read_text())
+    best: dict[str, dict] = {}
+    for row in rows:
+        if row["dataset"] not in best or row["SEG"] > best[row["dataset"]]["SEG"]:
+            best[row["dataset"]] = row
+    lines = [HEADER]
+    for dataset, row in sorted(best.items()):
+        name = f"{dataset}-{row['train']}"
+        source, target = args.runs / name, args.out / name
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source / WEIGHTS_FILE, target / WEIGHTS_FILE)
+        config = load_config(source)
+        config.training.pop("history", None)
+        config.scores["cross_video"] = {k: row[k] for k in (
+            "test", "SEG", "DET", "TRA", "inference_seconds")}
+        write_config(target, config)
+        params = count_parameters(load_model(target)[1])
+        lines.append(
+            f"| `{name}` | {dataset} | {row['train']} | {row['truth']} | {params:,} | "
+            f"{row['training_minutes']:.1f} min CPU, {row['steps']} steps | {row['test']} | "
+            f"{row['SEG']:.3f} | {row['DET']:.3f} | {row['TRA']:.3f} |\n")
+    (args.out / "README.md").write_text("".join(lines))
+    print("".join(lines))
+
+
+if __name__ == "__main__":
+    main()
