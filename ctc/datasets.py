@@ -1,0 +1,100 @@
+"""The registry of CTC datasets (``datasets.txt`` at the top of the repository).
+
+One row per dataset, whitespace-separated columns; ``-`` marks a value not
+recorded yet. Dimensionality, modality, object type, resolution and whether
+the data is simulated are encoded in the name and checked against it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ctc.errors import CTCFormatError, CTCInputError
+
+COLUMNS = ("name", "dims", "modality", "objects", "resolution", "pixel_size_um",
+           "time_step_min", "frames_01", "frames_02", "digits", "object_diameter_px",
+           "silver_truth", "model", "min_size_px")
+
+_NAME_RE = re.compile(r"^(BF|DIC|PhC|Fluo)-(C|N)(2|3)D(H|L)-(.+)$")
+DEFAULT_REGISTRY = Path(__file__).resolve().parents[1] / "datasets.txt"
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One registry row (None where the registry says ``-``)."""
+
+    name: str
+    dims: int
+    modality: str
+    objects: str
+    resolution: str
+    pixel_size_um: str | None
+    time_step_min: float | None
+    frames: tuple[int | None, int | None]
+    digits: int
+    object_diameter_px: int | None
+    silver_truth: bool | None
+    model: str | None
+    min_size_px: int | None
+
+    @property
+    def simulated(self) -> bool:
+        return "SIM" in self.name
+
+    @property
+    def trained(self) -> bool:
+        return self.model is not None
+
+
+def _opt(value: str, cast):
+    return None if value == "-" else cast(value)
+
+
+def _parse_row(fields: list[str], where: str) -> DatasetInfo:
+    if len(fields) != len(COLUMNS):
+        raise CTCFormatError(f"{where}: {len(fields)} columns, expected {len(COLUMNS)} "
+                             f"({' '.join(COLUMNS)})")
+    row = dict(zip(COLUMNS, fields, strict=True))
+    match = _NAME_RE.match(row["name"])
+    if not match:
+        raise CTCFormatError(f"{where}: {row['name']!r} is not a CTC dataset name")
+    modality, objects, dims, resolution, _ = match.groups()
+    expected = {"dims": f"{dims}D", "modality": modality, "objects": objects,
+                "resolution": resolution}
+    for key, value in expected.items():
+        if row[key] != value:
+            raise CTCFormatError(f"{where}: {key} {row[key]!r} contradicts the name "
+                                 f"{row['name']} ({value!r})")
+    if row["silver_truth"] not in ("yes", "no", "-"):
+        raise CTCFormatError(f"{where}: silver_truth must be yes, no or -")
+    try:
+        return DatasetInfo(
+            name=row["name"], dims=int(dims), modality=modality, objects=objects,
+            resolution=resolution, pixel_size_um=_opt(row["pixel_size_um"], str),
+            time_step_min=_opt(row["time_step_min"], float),
+            frames=(_opt(row["frames_01"], int), _opt(row["frames_02"], int)),
+            digits=int(row["digits"]),
+            object_diameter_px=_opt(row["object_diameter_px"], int),
+            silver_truth=_opt(row["silver_truth"], lambda v: v == "yes"),
+            model=None if row["model"] == "untrained" else row["model"],
+            min_size_px=_opt(row["min_size_px"], int))
+    except ValueError as exc:
+        raise CTCFormatError(f"{where}: {exc}") from None
+
+
+def read_registry(path: str | Path | None = None) -> dict[str, DatasetInfo]:
+    """Read the dataset registry (default: the repository's ``datasets.txt``)."""
+    path = Path(path) if path is not None else DEFAULT_REGISTRY
+    if not path.is_file():
+        raise CTCInputError("dataset registry not found", path)
+    registry: dict[str, DatasetInfo] = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        info = _parse_row(line.split(), f"{path.name} line {number}")
+        if info.name in registry:
+            raise CTCFormatError(f"{path.name} line {number}: {info.name} listed twice")
+        registry[info.name] = info
+    return registry
