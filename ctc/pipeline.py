@@ -6,16 +6,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import torch
 from tqdm.auto import tqdm
 
+from ctc.errors import CTCInputError
 from ctc.io.naming import RAW_PREFIX, find_frames
 from ctc.io.res_writer import ResultWriter
 from ctc.io.tiff import read_frame
+from ctc.perturb import LabeledSequence
 from ctc.segmentation.data import sequence_normalization
-from ctc.segmentation.infer import predict_image, predict_volume
-from ctc.segmentation.losses import class_weights
+from ctc.segmentation.embedding import cluster_embeddings, link_frame_pair
 from ctc.segmentation.model import load_config, load_model, resolve_device
-from ctc.segmentation.postprocess import instances
+from ctc.segmentation.segment import embed, segment_image
 from ctc.tracking import TrackingConfig, track_to_result
 from ctc.validation import ValidationReport, validate_result
 
@@ -30,19 +32,60 @@ def segment_frames(model_dir: str | Path, raw_dir: str | Path, *, device: str = 
     """
     dev = resolve_device(device)
     config, net = load_model(model_dir, dev)
+    norm = sequence_normalization(raw_dir, config.normalization)
+    files = find_frames(raw_dir, RAW_PREFIX)
+    tta = config.postprocess.get("tta", "flips")
+    for t in tqdm(files.frames, desc="segmenting", unit="frame", disable=not progress,
+                  leave=False):
+        yield segment_image(net, config, norm(read_frame(files.paths[t])), dev, tta=tta)
+
+
+@torch.no_grad()
+def embedding_video(model_dir: str | Path, raw_dir: str | Path, *, device: str = "auto",
+                    progress: bool = False) -> LabeledSequence:
+    """Tracked instances of a 2D sequence by the recurrent embedding network (RSHN).
+
+    Consecutive frame pairs are embedded with the recurrent state reset for
+    each pair and clustered together, so one cluster is one cell in both
+    frames; the pair's first frame is matched to the sequence-wide labels by
+    IoU, and cells seen only in the second frame get new ids, with the
+    overlapping previous cell as parent (mitosis).
+    """
+    dev = resolve_device(device)
+    config, net = load_model(model_dir, dev)
     post = config.postprocess
     norm = sequence_normalization(raw_dir, config.normalization)
     files = find_frames(raw_dir, RAW_PREFIX)
-    kwargs = dict(tile=post.get("tile", 512), overlap=post.get("overlap", 64),
-                  tta=post.get("tta", "flips"), device=dev)
-    for t in tqdm(files.frames, desc="segmenting", unit="frame", disable=not progress,
+    cluster = dict(min_size=post.get("min_size", 20), bandwidth=post.get("bandwidth", 0.1),
+                   coord_scale=post.get("coord_scale", 0.002))
+    masks: list[np.ndarray] = []
+    parents: dict[int, int] = {}
+    next_id = 1
+    previous_image = None
+    for t in tqdm(files.frames, desc="embedding", unit="frame", disable=not progress,
                   leave=False):
         image = norm(read_frame(files.paths[t]))
-        prob = (predict_volume if image.ndim == 3 else predict_image)(net, image, **kwargs)
-        yield instances(prob, config.task, iterations=config.iterations,
-                        min_size=post.get("min_size", 20),
-                        fill_holes=post.get("fill_holes", True),
-                        class_weights=class_weights(config.loss))
+        if image.ndim != 2:
+            raise CTCInputError("embedding video inference handles 2D sequences",
+                                files.paths[t])
+        if previous_image is None:
+            first = cluster_embeddings(embed(net, image, dev), **cluster).astype(np.int64)
+            masks.append(first)
+            next_id = int(first.max()) + 1
+            parents.update({int(i): 0 for i in np.unique(first[first > 0])})
+        else:
+            net.reset()
+            pair = [net(torch.from_numpy(im)[None, None].to(dev))[1][0].cpu().numpy()
+                    for im in (previous_image, image)]
+            joint = cluster_embeddings(np.stack(pair, axis=1), **cluster).astype(np.int64)
+            current, new_parents, next_id = link_frame_pair(masks[-1], joint[0], joint[1],
+                                                            next_id)
+            parents.update({int(i): 0 for i in np.unique(current[current > 0])
+                            if int(i) not in parents})
+            parents.update(new_parents)
+            masks.append(current)
+        previous_image = image
+    return LabeledSequence(masks, parents)
 
 
 def segment_folder(model_dir: str | Path, raw_dir: str | Path, out_dir: str | Path, *,
@@ -68,7 +111,12 @@ def run_sequence(dataset_dir: str | Path, sequence: str, model_dir: str | Path, 
     dataset = Path(dataset_dir)
     raw = dataset / sequence
     target = Path(out_dir) if out_dir is not None else dataset / f"{sequence}_RES"
-    tracking = TrackingConfig.from_dict(load_config(model_dir).tracking)
-    masks = segment_frames(model_dir, raw, device=device, progress=progress)
-    track_to_result(masks, target, tracking, overwrite=overwrite, progress=progress)
+    config = load_config(model_dir)
+    if config.task == "embedding":  # segments and tracks at once
+        embedding_video(model_dir, raw, device=device, progress=progress).write(
+            target, overwrite=overwrite)
+    else:
+        masks = segment_frames(model_dir, raw, device=device, progress=progress)
+        track_to_result(masks, target, TrackingConfig.from_dict(config.tracking),
+                        overwrite=overwrite, progress=progress)
     return validate_result(target, n_frames=len(find_frames(raw, RAW_PREFIX)))

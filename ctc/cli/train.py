@@ -10,9 +10,11 @@ from pathlib import Path
 from ctc.errors import CTCInputError
 from ctc.io.folders import list_sequences
 from ctc.segmentation.data import Augment
+from ctc.segmentation.gruunet import GRUUConfig
 from ctc.segmentation.losses import LOSSES
 from ctc.segmentation.model import ModelConfig
 from ctc.segmentation.nets import XBNET, NetConfig
+from ctc.segmentation.rshn import RSHNConfig
 from ctc.segmentation.train import TrainConfig, train
 
 HELP = "train a segmentation model (per dataset, or universal over several datasets)"
@@ -59,12 +61,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="comma-separated training sequences (default: all of each dataset)")
     p.add_argument("--truth", default="GT", choices=("GT", "ST", "GT+ST"),
                    help="annotations to learn from (default GT)")
+    p.add_argument("--arch", default="unet", choices=("unet", "gruunet", "rshn"),
+                   help="network family: U-Net (with --preset), GRU-U-Net (trained with the "
+                        "normalized focal loss), or the recurrent stacked hourglass with "
+                        "cosine embeddings (segments and tracks at once)")
     p.add_argument("--preset", default="unet", choices=sorted(PRESETS),
-                   help="architecture: unet (base 16, ~2M parameters), unet32, xbnet")
+                   help="U-Net architecture: unet (base 16, ~2M parameters), unet32, xbnet")
     p.add_argument("--task", default="three_class", choices=("three_class", "border"),
                    help="targets: background/cell/boundary, or eroded cells + borders with "
                         "a foreground channel and seeded watershed")
-    p.add_argument("--loss", default="wce", choices=sorted(LOSSES), help="loss (default wce)")
+    p.add_argument("--loss", default="wce", choices=sorted(LOSSES),
+                   help="loss (default wce; nfl for gruunet)")
     p.add_argument("--model-config", metavar="JSON",
                    help="full model configuration (overrides --preset/--task/--loss)")
     p.add_argument("--normalization", default="percentile", choices=("percentile", "minmax"))
@@ -79,11 +86,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-every", type=int, default=t.val_every, help="validation period")
     p.add_argument("--val-frames", type=int, default=t.val_frames,
                    help="gold frames held out per sequence for validation")
+    p.add_argument("--window", type=int, default=t.window,
+                   help=f"consecutive frames per training window, rshn only ({t.window})")
     p.add_argument("--seed", type=int, default=t.seed)
     p.add_argument("--device", default="auto", help="'auto', 'cpu' or 'cuda:N'")
     for name in ("flip", "rot90", "scale", "intensity"):
         p.add_argument(f"--no-{name}", action="store_true", help=f"disable {name} augmentation")
     p.add_argument("--elastic", action="store_true", help="enable elastic augmentation")
+    p.add_argument("--gain", nargs=2, type=float, default=(0.7, 1.3), metavar=("LOW", "HIGH"),
+                   help="brightness augmentation range, sampled log-uniformly (0.7 1.3); "
+                        "reach lower for datasets with dim cells")
+    p.add_argument("--noise", type=float, default=0.08,
+                   help="largest standard deviation of the added Gaussian noise (0.08)")
     p.add_argument("--resume", action="store_true", help="continue the run in MODEL_DIR")
     p.set_defaults(run=run)
 
@@ -94,6 +108,13 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
             return ModelConfig.from_dict(json.loads(Path(args.model_config).read_text()))
         except (OSError, ValueError, TypeError) as exc:
             raise CTCInputError(f"invalid model configuration ({exc})", args.model_config) from None
+    if args.arch == "gruunet":
+        return ModelConfig(arch="gruunet", net=GRUUConfig(), task=args.task,
+                           loss={"name": "nfl" if args.loss == "wce" else args.loss},
+                           normalization=args.normalization)
+    if args.arch == "rshn":
+        return ModelConfig(arch="rshn", net=RSHNConfig(), task="embedding",
+                           normalization=args.normalization)
     return ModelConfig(net=PRESETS[args.preset], task=args.task, loss={"name": args.loss},
                        normalization=args.normalization)
 
@@ -107,10 +128,11 @@ def run(args: argparse.Namespace) -> int:
     settings = TrainConfig(
         steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr, restart=args.restart,
         val_every=args.val_every, val_frames=args.val_frames, seed=args.seed,
-        truth=args.truth, device=args.device, max_minutes=args.minutes,
+        truth=args.truth, device=args.device, max_minutes=args.minutes, window=args.window,
         augment=Augment(flip=not args.no_flip, rot90=not args.no_rot90,
                         scale=None if args.no_scale else (0.8, 1.25),
-                        elastic=args.elastic, intensity=not args.no_intensity))
+                        elastic=args.elastic, intensity=not args.no_intensity,
+                        gain=tuple(args.gain), noise=args.noise))
     config = train(model_config(args), data, args.out, settings, resume=args.resume,
                    progress=sys.stderr.isatty())
     print(f"{args.out}: best validation {config.scores.get('validation')} at step "

@@ -156,6 +156,8 @@ class Augment:
     scale: tuple[float, float] | None = (0.8, 1.25)
     elastic: bool = False
     intensity: bool = True
+    gain: tuple[float, float] = (0.7, 1.3)
+    noise: float = 0.08
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -230,12 +232,14 @@ class CropSampler:
                 arrays = [a[:, ::-1] for a in arrays]
             image = np.ascontiguousarray(arrays[0])
             if self.augment.intensity:
-                # Gain, offset and noise: sequences of one dataset differ in brightness
-                # and in noise relative to the cells (Fluo-N2DH-GOWT1 02 has twice the
-                # normalised background noise of 01).
-                gain = self.rng.uniform(0.7, 1.3)
+                # Gain (log-uniform), offset and noise: sequences of one dataset differ in
+                # brightness and in noise relative to the cells (Fluo-N2DH-GOWT1 02 has
+                # twice the normalised background noise of 01, whose annotated nuclei
+                # are half of them six times dimmer than the rest).
+                gain = float(np.exp(self.rng.uniform(*np.log(self.augment.gain))))
                 image = image * gain + self.rng.uniform(-0.1, 0.1)
-                image = image + self.rng.normal(0, self.rng.uniform(0, 0.08), image.shape)
+                image = image + self.rng.normal(0, self.rng.uniform(0, self.augment.noise),
+                                                image.shape)
             x = torch.from_numpy(image.astype(np.float32))[None, None]
             labels = [torch.from_numpy(np.ascontiguousarray(a).astype(np.float32))[None, None]
                       for a in arrays[1:]]

@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
 
 from ctc.errors import CTCInputError
+from ctc.segmentation.gruunet import GRUUConfig, GRUUNet
 from ctc.segmentation.nets import NetConfig, UNet
+from ctc.segmentation.rshn import RSHN, RSHNConfig
+
+#: arch name -> (configuration class, network class)
+ARCHS = {"unet": (NetConfig, UNet), "gruunet": (GRUUConfig, GRUUNet), "rshn": (RSHNConfig, RSHN)}
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.pt"
@@ -23,11 +28,15 @@ class ModelConfig:
 
     Attributes
     ----------
-    net : NetConfig
-        Architecture.
-    task : {"three_class", "border"}
-        Targets: background/cell/boundary classes, or eroded cells + borders
-        with a foreground channel (seeded watershed).
+    arch : {"unet", "gruunet", "rshn"}
+        Network family: the configurable U-Net, the GRU-U-Net, or the
+        recurrent stacked hourglass with cosine embeddings.
+    net : NetConfig, GRUUConfig or RSHNConfig
+        Architecture parameters of `arch`.
+    task : {"three_class", "border", "embedding"}
+        Targets: background/cell/boundary classes, eroded cells + borders with
+        a foreground channel (seeded watershed), or per-pixel embeddings
+        clustered into instances (RSHN).
     iterations : int
         Boundary width (three_class) or erosion/border width (border).
     loss : dict
@@ -44,8 +53,10 @@ class ModelConfig:
         What it reached, filled by training and evaluation.
     """
 
-    net: NetConfig = field(default_factory=lambda: NetConfig(base=16))
+    net: NetConfig | GRUUConfig | RSHNConfig = field(
+        default_factory=lambda: NetConfig(base=16))
     task: str = "three_class"
+    arch: str = "unet"
     iterations: int = 2
     loss: dict = field(default_factory=lambda: {"name": "wce"})
     normalization: str = "percentile"
@@ -56,13 +67,25 @@ class ModelConfig:
     scores: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {sorted(ARCHS)}, got {self.arch!r}")
+        config_class = ARCHS[self.arch][0]
         if isinstance(self.net, dict):
-            self.net = NetConfig.from_dict(self.net)
-        if self.task not in ("three_class", "border"):
-            raise ValueError(f"task must be 'three_class' or 'border', got {self.task!r}")
-        expected = 4 if self.task == "border" else 3
-        if self.net.out_channels != expected:
-            self.net = NetConfig.from_dict({**self.net.to_dict(), "out_channels": expected})
+            known = {f.name for f in fields(config_class)}
+            unknown = set(self.net) - known
+            if unknown:
+                raise ValueError(f"unknown {self.arch} parameters: {sorted(unknown)}")
+            self.net = config_class(**self.net)
+        if not isinstance(self.net, config_class):
+            raise ValueError(f"arch {self.arch!r} needs a {config_class.__name__}")
+        tasks = ("embedding",) if self.arch == "rshn" else ("three_class", "border")
+        if self.task not in tasks:
+            raise ValueError(f"task of a {self.arch} model must be one of {tasks}, "
+                             f"got {self.task!r}")
+        if self.arch != "rshn":
+            expected = 4 if self.task == "border" else 3
+            if self.net.out_channels != expected:
+                self.net = config_class(**{**self.net.to_dict(), "out_channels": expected})
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -74,8 +97,9 @@ class ModelConfig:
         return cls(**values)
 
 
-def build_net(config: ModelConfig) -> UNet:
-    return UNet(config.net)
+def build_net(config: ModelConfig) -> torch.nn.Module:
+    """The network of a model configuration (untrained)."""
+    return ARCHS[config.arch][1](config.net)
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -89,7 +113,7 @@ def _atomic_write(path: Path, write) -> None:
             os.remove(tmp)
 
 
-def save_model(folder: str | Path, config: ModelConfig, net: UNet) -> None:
+def save_model(folder: str | Path, config: ModelConfig, net: torch.nn.Module) -> None:
     """Write config.json and weights.pt atomically into `folder` (created if needed)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -115,7 +139,7 @@ def load_config(folder: str | Path) -> ModelConfig:
 
 
 def load_model(folder: str | Path, device: str | torch.device = "cpu"
-               ) -> tuple[ModelConfig, UNet]:
+               ) -> tuple[ModelConfig, torch.nn.Module]:
     """Read a model folder; the network is returned in eval mode on `device`."""
     config = load_config(folder)
     weights = Path(folder) / WEIGHTS_FILE

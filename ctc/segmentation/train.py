@@ -35,8 +35,8 @@ from ctc.io.tiff import read_frame, read_mask
 from ctc.metrics import measures
 from ctc.metrics.matching import match_frame
 from ctc.segmentation.data import Augment, CropSampler, load_samples, sequence_normalization
-from ctc.segmentation.infer import predict_image
-from ctc.segmentation.losses import class_weights, make_loss
+from ctc.segmentation.embedding import cosine_embedding_loss
+from ctc.segmentation.losses import make_loss
 from ctc.segmentation.model import (
     WEIGHTS_FILE,
     ModelConfig,
@@ -46,7 +46,8 @@ from ctc.segmentation.model import (
     save_model,
     write_config,
 )
-from ctc.segmentation.postprocess import instances
+from ctc.segmentation.segment import segment_image
+from ctc.segmentation.sequences import WindowSampler, load_tracked_frames
 from ctc.segmentation.targets import IGNORE
 
 CHECKPOINT = "checkpoint.pt"
@@ -69,6 +70,7 @@ class TrainConfig:
     augment: Augment = field(default_factory=Augment)
     device: str = "auto"
     max_minutes: float | None = None
+    window: int = 3
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -118,14 +120,8 @@ def evaluate_frames(net, frames: list[ValFrame], config: ModelConfig,
     net.eval()
     seg_sum, seg_n = 0.0, 0
     ns = fn = fp = n_markers = 0
-    post = config.postprocess
     for f in frames:
-        prob = predict_image(net, f.image, tile=post.get("tile", 512),
-                             overlap=post.get("overlap", 64), tta=None, device=device)
-        pred = instances(prob, config.task, iterations=config.iterations,
-                         min_size=post.get("min_size", 20),
-                         fill_holes=post.get("fill_holes", True),
-                        class_weights=class_weights(config.loss))
+        pred = segment_image(net, config, f.image, device)
         m = match_frame(f.seg, pred)
         seg_sum += float(m.jaccard().sum())
         seg_n += len(m.ref_labels)
@@ -168,6 +164,15 @@ def _task_loss(config: ModelConfig, loss_fn, logits, target, foreground) -> torc
     return loss
 
 
+def _embedding_loss(net, images, labels, full, device) -> torch.Tensor:
+    """Cosine embedding loss of both hourglasses over a window, states reset first."""
+    net.reset()
+    outputs = [net(images[i:i + 1].to(device)) for i in range(len(images))]
+    labels = labels.to(device)
+    return sum(cosine_embedding_loss(torch.cat([o[k] for o in outputs]), labels, full)
+               for k in (0, 1))
+
+
 def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir: str | Path,
           settings: TrainConfig | None = None, *, resume: bool = False,
           progress: bool = True, log=print) -> ModelConfig:
@@ -208,17 +213,25 @@ def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir
             if held:
                 raw = find_frames(dataset_dir / seq, RAW_PREFIX)
                 keep = set(raw.frames) - set(held)
-            samples += load_samples(dataset_dir, seq, settings.truth, task=config.task,
-                                    iterations=config.iterations,
-                                    normalization=config.normalization, frames=keep)
-        samplers.append(CropSampler(samples, settings.crop, rng, settings.augment))
+            if config.task == "embedding":
+                samples += load_tracked_frames(dataset_dir, seq, settings.truth,
+                                               normalization=config.normalization, frames=keep)
+            else:
+                samples += load_samples(dataset_dir, seq, settings.truth, task=config.task,
+                                        iterations=config.iterations,
+                                        normalization=config.normalization, frames=keep)
+        if config.task == "embedding":
+            samplers.append(WindowSampler(samples, settings.window, settings.crop, rng,
+                                          settings.augment))
+        else:
+            samplers.append(CropSampler(samples, settings.crop, rng, settings.augment))
         log(f"{dataset_dir.name} {'+'.join(sequences)}: {len(samples)} training images")
     net = build_net(config).to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=settings.lr,
                                   weight_decay=settings.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer,
                                                                      T_0=settings.restart)
-    loss_fn = make_loss(**config.loss)
+    loss_fn = make_loss(**config.loss) if config.task != "embedding" else None
     step, best, elapsed, history = 0, -math.inf, 0.0, []
     if resume:
         state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
@@ -241,10 +254,13 @@ def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir
         optimizer.zero_grad(set_to_none=True)
         total = 0.0
         for sampler in samplers:
-            x, y, f = sampler.batch(settings.batch)
-            logits = net(x.to(device))
-            loss = _task_loss(config, loss_fn, logits, y.to(device),
-                              None if f is None else f.to(device))
+            if config.task == "embedding":
+                loss = _embedding_loss(net, *sampler.window(), device)
+            else:
+                x, y, f = sampler.batch(settings.batch)
+                logits = net(x.to(device))
+                loss = _task_loss(config, loss_fn, logits, y.to(device),
+                                  None if f is None else f.to(device))
             (loss / len(samplers)).backward()
             total += float(loss.detach()) / len(samplers)
         optimizer.step()

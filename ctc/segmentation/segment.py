@@ -1,0 +1,85 @@
+"""One normalised image -> instance labels, for every model family.
+
+Shared by training-time validation and by the pipeline.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ctc.segmentation.embedding import cluster_embeddings
+from ctc.segmentation.infer import _starts, predict_image
+from ctc.segmentation.losses import class_weights
+from ctc.segmentation.model import ModelConfig
+from ctc.segmentation.postprocess import instances
+
+
+@torch.no_grad()
+def embed(net, image: np.ndarray, device) -> np.ndarray:
+    """Second-hourglass embeddings (d, H, W) of one image, from a fresh recurrent state."""
+    net.reset()
+    x = torch.from_numpy(np.ascontiguousarray(image, np.float32))[None, None].to(device)
+    return net(x)[1][0].cpu().numpy()
+
+
+def stitch_tiles(tiles: list[tuple[int, int, np.ndarray]], shape: tuple[int, int]) -> np.ndarray:
+    """Assemble instance labels predicted tile by tile.
+
+    Instances touching a tile border inside the image are discarded (another
+    tile sees them whole); of instances found by several tiles, the largest
+    is kept.
+    """
+    found = []
+    for y0, x0, labels in tiles:
+        h, w = labels.shape
+        inner = np.zeros_like(labels, bool)
+        if y0 > 0:
+            inner[0] = True
+        if x0 > 0:
+            inner[:, 0] = True
+        if y0 + h < shape[0]:
+            inner[-1] = True
+        if x0 + w < shape[1]:
+            inner[:, -1] = True
+        cut = set(np.unique(labels[inner]).tolist())
+        for label in np.unique(labels[labels > 0]).tolist():
+            if label not in cut:
+                ys, xs = np.nonzero(labels == label)
+                found.append((len(ys), ys + y0, xs + x0))
+    out = np.zeros(shape, np.uint16)
+    next_label = 1
+    for size, ys, xs in sorted(found, key=lambda f: -f[0]):
+        if np.count_nonzero(out[ys, xs]) > 0.5 * size:
+            continue  # a duplicate of a larger instance already placed
+        free = out[ys, xs] == 0
+        out[ys[free], xs[free]] = next_label
+        next_label += 1
+    return out
+
+
+def segment_image(net, config: ModelConfig, image: np.ndarray, device, *,
+                  tta: str | None = None) -> np.ndarray:
+    """Instance labels of a normalised 2D image (3D: slice by slice) for any model."""
+    post = config.postprocess
+    if image.ndim == 3:
+        return np.stack([segment_image(net, config, s, device, tta=tta) for s in image])
+    if config.task == "embedding":
+        tile = post.get("tile", 512)
+        h, w = image.shape
+        th, tw = min(tile, h), min(tile, w)
+        overlap = post.get("overlap", 64)
+        tiles = []
+        for y in _starts(h, th, overlap):
+            for x in _starts(w, tw, overlap):
+                emb = embed(net, image[y:y + th, x:x + tw], device)
+                tiles.append((y, x, cluster_embeddings(
+                    emb, min_size=post.get("min_size", 20),
+                    bandwidth=post.get("bandwidth", 0.1),
+                    coord_scale=post.get("coord_scale", 0.002))))
+        return tiles[0][2] if len(tiles) == 1 else stitch_tiles(tiles, (h, w))
+    prob = predict_image(net, image, tile=post.get("tile", 512),
+                         overlap=post.get("overlap", 64), tta=tta, device=device)
+    return instances(prob, config.task, iterations=config.iterations,
+                     min_size=post.get("min_size", 20), fill_holes=post.get("fill_holes", True),
+                     class_weights=class_weights(config.loss))

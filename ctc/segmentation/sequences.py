@@ -1,0 +1,103 @@
+"""Training data for the recurrent embedding network: windows of consecutive frames.
+
+Every frame is labelled with track ids (the labels of the tracking markers):
+where a segmentation exists (gold, or silver with ``truth`` "ST"/"GT+ST"),
+each segmented object takes the id of the marker it contains and the rest is
+background; elsewhere only the marker pixels are labelled and everything else
+is unknown (-1), so dot-only annotations still train the embedding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ctc.errors import CTCInputError
+from ctc.io.naming import RAW_PREFIX, SEG_PREFIX, TRA_PREFIX, find_frames
+from ctc.io.tiff import read_frame, read_mask
+from ctc.segmentation.data import Augment, sequence_normalization
+
+UNKNOWN = -1
+
+
+@dataclass
+class LabelledFrame:
+    image: np.ndarray     # float32 (H, W)
+    labels: np.ndarray    # int64 (H, W): track id, 0 background, -1 unknown
+    full: bool            # every cell segmented: 0 is known background
+
+
+def track_labels(seg: np.ndarray | None, markers: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Per-pixel track ids of a frame from its segmentation (if any) and its markers."""
+    if seg is None:
+        return np.where(markers > 0, markers.astype(np.int64), UNKNOWN), False
+    out = np.zeros(seg.shape, np.int64)
+    for obj in np.unique(seg[seg > 0]):
+        region = seg == obj
+        ids, counts = np.unique(markers[region], return_counts=True)
+        keep = ids > 0
+        out[region] = ids[keep][np.argmax(counts[keep])] if keep.any() else UNKNOWN
+    unsegmented = (markers > 0) & (out == 0)
+    out[unsegmented] = markers[unsegmented]  # cells the segmentation missed: dots
+    return out, not unsegmented.any()
+
+
+def load_tracked_frames(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
+                        normalization: str = "percentile",
+                        frames: set[int] | None = None) -> list[LabelledFrame]:
+    """Every frame of a 2D sequence with its track-id labels (see the module docstring)."""
+    dataset = Path(dataset_dir)
+    norm = sequence_normalization(dataset / sequence, normalization)
+    raw = find_frames(dataset / sequence, RAW_PREFIX)
+    tra_dir = dataset / f"{sequence}_GT" / "TRA"
+    if not tra_dir.is_dir():
+        raise CTCInputError("embedding training needs the tracking markers", tra_dir)
+    tra = find_frames(tra_dir, TRA_PREFIX)
+    seg: dict[int, Path] = {}
+    if "ST" in truth and (dataset / f"{sequence}_ST" / "SEG").is_dir():
+        seg.update(find_frames(dataset / f"{sequence}_ST" / "SEG", SEG_PREFIX).paths)
+    if "GT" in truth and (dataset / f"{sequence}_GT" / "SEG").is_dir():
+        seg.update(find_frames(dataset / f"{sequence}_GT" / "SEG", SEG_PREFIX,
+                               required=False).paths)
+    out = []
+    for t in raw.frames:
+        if frames is not None and t not in frames:
+            continue
+        labels, full = track_labels(read_mask(seg[t]) if t in seg else None,
+                                    read_mask(tra.paths[t]))
+        out.append(LabelledFrame(norm(read_frame(raw.paths[t])), labels, full))
+    return out
+
+
+class WindowSampler:
+    """Random windows of `length` consecutive frames, one crop location per window."""
+
+    def __init__(self, frames: list[LabelledFrame], length: int, crop: int,
+                 rng: np.random.Generator, augment: Augment | None = None):
+        if len(frames) < length:
+            raise CTCInputError(f"{len(frames)} frames, fewer than the window of {length}")
+        self.frames, self.length, self.crop, self.rng = frames, length, crop, rng
+        self.augment = augment or Augment()
+
+    def window(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Images (l, 1, S, S), labels (l, S, S), full (l,)."""
+        start = int(self.rng.integers(len(self.frames) - self.length + 1))
+        chosen = self.frames[start:start + self.length]
+        h, w = chosen[0].image.shape
+        s = min(self.crop, h, w)
+        y0, x0 = int(self.rng.integers(h - s + 1)), int(self.rng.integers(w - s + 1))
+        k = int(self.rng.integers(4)) if self.augment.rot90 else 0
+        flip = self.augment.flip and self.rng.random() < 0.5
+        images, labels = [], []
+        for f in chosen:
+            pair = [np.rot90(a[y0:y0 + s, x0:x0 + s], k) for a in (f.image, f.labels)]
+            if flip:
+                pair = [a[:, ::-1] for a in pair]
+            images.append(np.ascontiguousarray(pair[0], np.float32))
+            labels.append(np.ascontiguousarray(pair[1]))
+        return (torch.from_numpy(np.stack(images))[:, None],
+                torch.from_numpy(np.stack(labels)),
+                torch.tensor([f.full for f in chosen]))
