@@ -98,7 +98,11 @@ def main() -> None:
                    "inference_seconds": seconds}
             rows.append(row)
             print(json.dumps(row), flush=True)
-    (args.runs / "cross_video.json").write_text(json.dumps(rows, indent=2))
+    results = args.runs / "cross_video.json"
+    done = {(r["dataset"], r["train"]) for r in rows}
+    previous = json.loads(results.read_text()) if results.exists() else []
+    rows = [r for r in previous if (r["dataset"], r["train"]) not in done] + rows
+    results.write_text(json.dumps(rows, indent=2))  # rows of other datasets are kept
     print(f"\n{'dataset':16s} {'train->test':11s} {'SEG':>6s} {'DET':>6s} {'TRA':>6s} "
           f"{'minutes':>7s} {'steps':>6s}")
     for r in rows:
