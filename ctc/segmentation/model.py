@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 
+from ctc.configs import from_dict
 from ctc.errors import CTCInputError
 from ctc.segmentation.gruunet import GRUUConfig, GRUUNet
 from ctc.segmentation.nets import NetConfig, UNet
@@ -71,11 +72,7 @@ class ModelConfig:
             raise ValueError(f"arch must be one of {sorted(ARCHS)}, got {self.arch!r}")
         config_class = ARCHS[self.arch][0]
         if isinstance(self.net, dict):
-            known = {f.name for f in fields(config_class)}
-            unknown = set(self.net) - known
-            if unknown:
-                raise ValueError(f"unknown {self.arch} parameters: {sorted(unknown)}")
-            self.net = config_class(**self.net)
+            self.net = from_dict(config_class, self.net, self.arch)
         if not isinstance(self.net, config_class):
             raise ValueError(f"arch {self.arch!r} needs a {config_class.__name__}")
         tasks = ("embedding",) if self.arch == "rshn" else ("three_class", "border")

@@ -10,11 +10,13 @@ XB-Net-style preset. Inputs of any size are padded to a multiple of
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ctc.configs import from_dict
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,7 @@ class NetConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> NetConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown network parameters: {sorted(unknown)}")
-        return cls(**values)
+        return from_dict(cls, values, "network")
 
 
 #: XB-Net style: residual-dense blocks, GroupNorm, ASPP, pixel-shuffle, entry flow, 32 channels.

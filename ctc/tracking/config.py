@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
+
+from ctc.configs import from_dict
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,4 @@ class TrackingConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> TrackingConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown tracking parameters: {sorted(unknown)}")
-        return cls(**values)
+        return from_dict(cls, values, "tracking")
