@@ -52,12 +52,16 @@ def moving_discs(n_frames: int = 30, shape=(160, 160), n_objects: int = 8,
     h, w = shape
     cells = []  # [label, y, x, vy, vx, radius, age, lifespan]
     next_label = 1
-    while len(cells) < n_objects:
+    for _ in range(1000 * n_objects):
+        if len(cells) == n_objects:
+            break
         y, x = rng.uniform(12, h - 12), rng.uniform(12, w - 12)
         if all(np.hypot(y - c[1], x - c[2]) > 22 for c in cells):
             cells.append([next_label, y, x, *rng.normal(0, 1.2, 2), 8.0, 0,
                           divide_every + int(rng.integers(-3, 4))])
             next_label += 1
+    if len(cells) < n_objects:
+        raise ValueError(f"cannot place {n_objects} separate discs in a {shape} frame")
     parents = {c[0]: 0 for c in cells}
     masks = []
     for _ in range(n_frames):

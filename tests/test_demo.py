@@ -24,6 +24,13 @@ def test_demo_cli_is_deterministic(tmp_path, capsys):
     assert capsys.readouterr().out.split("5. scores:")[1] == first
 
 
+def test_moving_discs_refuses_impossible_placement():
+    import pytest
+
+    with pytest.raises(ValueError, match="cannot place 9 separate discs"):
+        moving_discs(n_frames=2, shape=(40, 40), n_objects=9)
+
+
 def test_moving_discs_is_seeded():
     a, b = moving_discs(n_frames=5, seed=4), moving_discs(n_frames=5, seed=4)
     assert all((x == y).all() for x, y in zip(a.masks, b.masks, strict=True))

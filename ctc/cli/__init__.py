@@ -8,10 +8,21 @@ import warnings
 from collections.abc import Sequence
 
 from ctc import __version__
-from ctc.cli import batch_eval, demo, evaluate, repair, segment, track, train, validate
+from ctc.cli import (
+    batch_eval,
+    demo,
+    evaluate,
+    repair,
+    segment,
+    submission,
+    track,
+    train,
+    validate,
+)
 from ctc.errors import CTCError, CTCWarning
 
-SUBCOMMANDS = (demo, validate, repair, evaluate, batch_eval, track, train, segment)
+SUBCOMMANDS = (demo, validate, repair, evaluate, batch_eval, track, train, segment,
+               submission)
 
 DESCRIPTION = """\
 ctc-toolkit: take part in the Cell Tracking Challenge end to end.
@@ -32,6 +43,7 @@ examples:
   ctc track masks/ 01_RES                      instance masks -> tracks + lineage
   ctc train Fluo-N2DH-SIM+ --out runs/sim      train a segmentation model
   ctc run Fluo-N2DH-SIM+ 02 --model runs/sim   segment + track -> 02_RES, validated
+  ctc package --datasets DIC-C2DH-HeLa --root /data/ctc --out submission.zip --check
 
 Run 'ctc COMMAND --help' for the options of each command.
 exit status: 0 success/valid, 1 invalid result, 2 unusable input or usage error.

@@ -1,0 +1,229 @@
+"""CTC executables and submission packaging.
+
+A submission is a ZIP with a ``SW/`` folder (the toolkit's sources, the
+executables, the models they use, a README) and the ``DATASET/NN_RES``
+results. The organisers run ``cd SW && ./DATASET-01.sh``, which reads
+``../DATASET/01`` and writes ``../DATASET/01_RES``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+
+from ctc.datasets import DatasetInfo, read_registry
+from ctc.errors import CTCFormatError, CTCInputError
+from ctc.validation import validate_result
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REQUIREMENTS = ("numpy", "scipy", "scikit-image", "tifffile", "networkx", "pandas", "numba",
+                "tqdm", "torch")
+
+RUN_TEMPLATE = """#!/usr/bin/env bash
+# {name}-{seq}.sh: segmentation and tracking of {name} sequence {seq} with ctc-toolkit.
+#
+# Prerequisites: Linux; Python >= 3.10 with {requirements}
+#   (pip install -r requirements.txt); an NVIDIA GPU with CUDA is used when
+#   present, else the CPU. No internet access is needed.
+# Parameters: the model {model} (architecture, post-processing and tracking
+#   parameters in its config.json); training data configuration {config}.
+# Run from the folder holding this script:  ./{name}-{seq}.sh
+#   input  ../{name}/{seq}       (tTTT.tif)
+#   output ../{name}/{seq}_RES   (maskTTT.tif + res_track.txt), written atomically:
+#   an interrupted run leaves no partial result.
+set -euo pipefail
+HERE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
+ROOT="$HERE"
+[ -d "$ROOT/ctc" ] || ROOT="$(dirname "$HERE")"   # in the repository: executables/..
+MODEL="$ROOT/models/{model}"
+INPUT="../{name}/{seq}"
+if [ ! -f "$MODEL/weights.pt" ]; then
+    echo "{name}-{seq}.sh: model not found: $MODEL (train it with train-{name}-{config}.sh)" >&2
+    exit 2
+fi
+if [ ! -d "$INPUT" ]; then
+    echo "{name}-{seq}.sh: input sequence not found: $INPUT (run from the SW folder)" >&2
+    exit 2
+fi
+export PYTHONPATH="$ROOT${{PYTHONPATH:+:$PYTHONPATH}}"
+exec python3 -m ctc run "../{name}" {seq} --model "$MODEL" --overwrite
+"""
+
+UNTRAINED_TEMPLATE = """#!/usr/bin/env bash
+# {name}-{seq}.sh: no trained model for {name} yet (datasets.txt marks it untrained).
+echo "{name}-{seq}.sh: no trained model for {name}; train one with train-{name}-GT.sh" >&2
+exit 2
+"""
+
+TRAIN_TEMPLATE = """#!/usr/bin/env bash
+# train-{label}.sh: train the {config} model of {what} with ctc-toolkit.
+#
+# Prerequisites: as for the executables; a GPU shortens training a lot.
+# Data: {inputs} (training sequences with NN_GT{st}).
+# Output: models/{model} (config.json + weights.pt); rerun with --resume after an
+# interruption: ./train-{label}.sh --resume
+set -euo pipefail
+HERE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
+ROOT="$HERE"
+[ -d "$ROOT/ctc" ] || ROOT="$(dirname "$HERE")"
+export PYTHONPATH="$ROOT${{PYTHONPATH:+:$PYTHONPATH}}"
+exec python3 -m ctc train {datasets} --truth {truth} --out "$ROOT/models/{model}" "$@"
+"""
+
+def _configs(info: DatasetInfo) -> list[str]:
+    return ["GT", "ST", "GT+ST"] if info.silver_truth else ["GT"]
+
+
+def _write_script(path: Path, text: str) -> None:
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def generate_executables(out_dir: str | Path, registry: dict[str, DatasetInfo] | None = None
+                         ) -> list[Path]:
+    """Write the executables and training scripts of every registered dataset."""
+    registry = registry if registry is not None else read_registry()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    requirements = ", ".join(REQUIREMENTS)
+    for name, info in sorted(registry.items()):
+        for seq in ("01", "02"):
+            if info.trained:
+                text = RUN_TEMPLATE.format(name=name, seq=seq, model=info.model,
+                                           config="GT", requirements=requirements)
+            else:
+                text = UNTRAINED_TEMPLATE.format(name=name, seq=seq)
+            written.append(out / f"{name}-{seq}.sh")
+            _write_script(written[-1], text)
+            for config in _configs(info)[1:]:
+                model = f"{name}-{config}"
+                written.append(out / f"{name}-{seq}-{config}.sh")
+                _write_script(written[-1], RUN_TEMPLATE.format(
+                    name=name, seq=seq, model=model, config=config,
+                    requirements=requirements))
+        for config in _configs(info):
+            written.append(out / f"train-{name}-{config}.sh")
+            _write_script(written[-1], TRAIN_TEMPLATE.format(
+                label=f"{name}-{config}", config=config, what=name,
+                inputs=f"../{name}/01, ../{name}/02", st=" and NN_ST" if "ST" in config else "",
+                model=f"{name}-{config}", datasets=f'"../{name}"', truth=config))
+    for config in ("GT", "ST", "GT+ST"):
+        label = "all" + "+all".join(config.split("+"))
+        names = sorted(n for n, i in registry.items()
+                       if "ST" not in config or i.silver_truth)
+        written.append(out / f"train-{label}.sh")
+        _write_script(written[-1], TRAIN_TEMPLATE.format(
+            label=label, config=label, what="all datasets (one universal model)",
+            inputs=", ".join(f"../{n}" for n in names), st="" if config == "GT" else " and NN_ST",
+            model=label, datasets=" ".join(f'"../{n}"' for n in names), truth=config))
+    return written
+
+
+def _add_file(archive: zipfile.ZipFile, path: Path, name: str) -> None:
+    """Store a file with its permissions (executables stay executable)."""
+    info = zipfile.ZipInfo.from_file(path, name)
+    info.external_attr = (path.stat().st_mode & 0xFFFF) << 16
+    archive.writestr(info, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _add_tree(archive: zipfile.ZipFile, source: Path, prefix: str) -> None:
+    for path in sorted(source.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            _add_file(archive, path, f"{prefix}/{path.relative_to(source)}")
+
+
+def package(datasets: list[str], out: str | Path, *, results_root: str | Path,
+            executables_dir: str | Path, models_dir: str | Path,
+            registry: dict[str, DatasetInfo] | None = None) -> Path:
+    """Assemble a submission ZIP for `datasets`.
+
+    Every ``DATASET/NN_RES`` found under `results_root` is validated first;
+    an invalid one stops the packaging with the problems it has.
+    """
+    registry = registry if registry is not None else read_registry()
+    root = Path(results_root)
+    results = []
+    for name in datasets:
+        if name not in registry:
+            raise CTCInputError(f"{name} is not in the dataset registry")
+        for res in sorted((root / name).glob("*_RES")):
+            report = validate_result(res)
+            if not report.valid:
+                listing = "; ".join(str(p) for p in report.errors[:5])
+                raise CTCFormatError(f"invalid result, not packaged: {listing}", res)
+            results.append((name, res))
+    out = Path(out)
+    models = {registry[n].model for n in datasets if registry[n].trained}
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w") as archive:
+            _add_tree(archive, PACKAGE_DIR, "SW/ctc")
+            for model in sorted(models):
+                _add_tree(archive, Path(models_dir) / model, f"SW/models/{model}")
+            for script in sorted(Path(executables_dir).glob("*.sh")):
+                if any(script.name.startswith(f"{n}-") or script.name.startswith(f"train-{n}-")
+                       for n in datasets):
+                    _add_file(archive, script, f"SW/{script.name}")
+            archive.writestr("SW/requirements.txt", "\n".join(REQUIREMENTS) + "\n")
+            archive.writestr("SW/README.txt", _readme(datasets, registry))
+            for name, res in results:
+                _add_tree(archive, res, f"{name}/{res.name}")
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return out
+
+
+def _readme(datasets: list[str], registry: dict[str, DatasetInfo]) -> str:
+    lines = ["ctc-toolkit submission", "", "Prerequisites: Linux, Python >= 3.10, "
+             "pip install -r requirements.txt (CPU or CUDA PyTorch); no internet access.",
+             "Run, from this folder: ./DATASET-01.sh and ./DATASET-02.sh; each reads "
+             "../DATASET/0N and writes ../DATASET/0N_RES.", "", "Datasets and models:"]
+    for name in datasets:
+        info = registry[name]
+        lines.append(f"  {name}: model {info.model or 'untrained'}"
+                     + (f", min_size {info.min_size_px}" if info.min_size_px else ""))
+    lines += ["", "Parameters of each model: models/MODEL/config.json (architecture, "
+              "post-processing, tracking).", ""]
+    return "\n".join(lines)
+
+
+def check_package(archive: str | Path, data_root: str | Path, dataset: str,
+                  sequence: str = "01") -> Path:
+    """Unpack a submission into a temporary folder and run one executable end to end.
+
+    The raw sequence ``data_root/DATASET/SEQ`` is linked beside the unpacked
+    ``SW``; returns the folder of the validated result (inside the temporary
+    unpacking, which the caller may inspect).
+    """
+    work = Path(tempfile.mkdtemp(prefix="ctc-package-check-"))
+    with zipfile.ZipFile(archive) as zf:
+        for member in zf.infolist():
+            zf.extract(member, work)
+            mode = member.external_attr >> 16
+            if mode:
+                os.chmod(work / member.filename, mode)
+    target = work / dataset
+    if target.exists():
+        shutil.rmtree(target)  # the packaged results are not inputs
+    target.mkdir()
+    (target / sequence).symlink_to(Path(data_root).resolve() / dataset / sequence)
+    script = work / "SW" / f"{dataset}-{sequence}.sh"
+    if not script.is_file():
+        raise CTCInputError(f"the package has no executable {script.name}", archive)
+    proc = subprocess.run([str(script)], cwd=work / "SW", capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise CTCFormatError(f"{script.name} failed ({proc.returncode}): "
+                             f"{proc.stderr.strip()[-500:]}", archive)
+    report = validate_result(target / f"{sequence}_RES")
+    if not report.valid:
+        raise CTCFormatError(f"the executable's result is invalid: {report.summary()}", archive)
+    return target / f"{sequence}_RES"

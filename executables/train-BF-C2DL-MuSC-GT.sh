@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# train-BF-C2DL-MuSC-GT.sh: train the GT model of BF-C2DL-MuSC with ctc-toolkit.
+#
+# Prerequisites: as for the executables; a GPU shortens training a lot.
+# Data: ../BF-C2DL-MuSC/01, ../BF-C2DL-MuSC/02 (training sequences with NN_GT).
+# Output: models/BF-C2DL-MuSC-GT (config.json + weights.pt); rerun with --resume after an
+# interruption: ./train-BF-C2DL-MuSC-GT.sh --resume
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$HERE"
+[ -d "$ROOT/ctc" ] || ROOT="$(dirname "$HERE")"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+exec python3 -m ctc train "../BF-C2DL-MuSC" --truth GT --out "$ROOT/models/BF-C2DL-MuSC-GT" "$@"

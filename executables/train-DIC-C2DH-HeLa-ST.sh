@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# train-DIC-C2DH-HeLa-ST.sh: train the ST model of DIC-C2DH-HeLa with ctc-toolkit.
+#
+# Prerequisites: as for the executables; a GPU shortens training a lot.
+# Data: ../DIC-C2DH-HeLa/01, ../DIC-C2DH-HeLa/02 (training sequences with NN_GT and NN_ST).
+# Output: models/DIC-C2DH-HeLa-ST (config.json + weights.pt); rerun with --resume after an
+# interruption: ./train-DIC-C2DH-HeLa-ST.sh --resume
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$HERE"
+[ -d "$ROOT/ctc" ] || ROOT="$(dirname "$HERE")"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+exec python3 -m ctc train "../DIC-C2DH-HeLa" --truth ST --out "$ROOT/models/DIC-C2DH-HeLa-ST" "$@"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# train-Fluo-N3DL-DRO-GT.sh: train the GT model of Fluo-N3DL-DRO with ctc-toolkit.
+#
+# Prerequisites: as for the executables; a GPU shortens training a lot.
+# Data: ../Fluo-N3DL-DRO/01, ../Fluo-N3DL-DRO/02 (training sequences with NN_GT).
+# Output: models/Fluo-N3DL-DRO-GT (config.json + weights.pt); rerun with --resume after an
+# interruption: ./train-Fluo-N3DL-DRO-GT.sh --resume
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$HERE"
+[ -d "$ROOT/ctc" ] || ROOT="$(dirname "$HERE")"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+exec python3 -m ctc train "../Fluo-N3DL-DRO" --truth GT --out "$ROOT/models/Fluo-N3DL-DRO-GT" "$@"

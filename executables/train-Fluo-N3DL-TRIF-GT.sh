@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# train-Fluo-N3DL-TRIF-GT.sh: train the GT model of Fluo-N3DL-TRIF with ctc-toolkit.
+#
+# Prerequisites: as for the executables; a GPU shortens training a lot.
+# Data: ../Fluo-N3DL-TRIF/01, ../Fluo-N3DL-TRIF/02 (training sequences with NN_GT).
+# Output: models/Fluo-N3DL-TRIF-GT (config.json + weights.pt); rerun with --resume after an
+# interruption: ./train-Fluo-N3DL-TRIF-GT.sh --resume
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$HERE"
+[ -d "$ROOT/ctc" ] || ROOT="$(dirname "$HERE")"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+exec python3 -m ctc train "../Fluo-N3DL-TRIF" --truth GT --out "$ROOT/models/Fluo-N3DL-TRIF-GT" "$@"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# train-allST.sh: train the allST model of all datasets (one universal model) with ctc-toolkit.
+#
+# Prerequisites: as for the executables; a GPU shortens training a lot.
+# Data: ../DIC-C2DH-HeLa (training sequences with NN_GT and NN_ST).
+# Output: models/allST (config.json + weights.pt); rerun with --resume after an
+# interruption: ./train-allST.sh --resume
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$HERE"
+[ -d "$ROOT/ctc" ] || ROOT="$(dirname "$HERE")"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+exec python3 -m ctc train "../DIC-C2DH-HeLa" --truth ST --out "$ROOT/models/allST" "$@"

@@ -1,0 +1,84 @@
+"""Executables and submission packaging, end to end on a tiny synthetic dataset."""
+
+from __future__ import annotations
+
+import subprocess
+import zipfile
+
+import numpy as np
+import pytest
+import tifffile
+from scipy import ndimage as ndi
+
+from ctc.datasets import read_registry
+from ctc.errors import CTCFormatError
+from ctc.segmentation.data import Augment
+from ctc.segmentation.model import ModelConfig
+from ctc.segmentation.nets import NetConfig
+from ctc.segmentation.train import TrainConfig, train
+from ctc.submission import check_package, generate_executables, package
+from ctc.toy import moving_discs, write_gt
+
+NAME = "Fluo-N2DH-TOY"
+ROW = f"{NAME} 2D Fluo N H - - 5 5 3 16 no {NAME}-01 10\n"
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    base = tmp_path_factory.mktemp("submission")
+    root = base / "data"
+    truth = moving_discs(n_frames=5, shape=(64, 64), n_objects=3, seed=3)
+    write_gt(truth, root / NAME / "01_GT")
+    (root / NAME / "01").mkdir(parents=True)
+    for t, mask in enumerate(truth.masks):
+        raw = ndi.gaussian_filter((mask > 0).astype(np.float32) * 200 + 20, 1.0)
+        tifffile.imwrite(root / NAME / "01" / f"t{t:03d}.tif", raw.astype(np.uint8))
+    models = base / "models"
+    train(ModelConfig(net=NetConfig(base=4, depth=2)), [(root / NAME, ["01"])],
+          models / f"{NAME}-01",
+          TrainConfig(steps=6, batch=2, crop=32, val_every=3, val_frames=1, device="cpu",
+                      augment=Augment(scale=None)), progress=False, log=lambda *_: None)
+    (base / "datasets.txt").write_text(ROW)
+    registry = read_registry(base / "datasets.txt")
+    exe = base / "exe"
+    generate_executables(exe, registry)
+    return base, root, models, exe, registry
+
+
+def test_generated_scripts(setup):
+    base, root, models, exe, registry = setup
+    names = sorted(p.name for p in exe.iterdir())
+    assert names == [f"{NAME}-01.sh", f"{NAME}-02.sh", f"train-{NAME}-GT.sh",
+                     "train-allGT+allST.sh", "train-allGT.sh", "train-allST.sh"]
+    text = (exe / f"{NAME}-01.sh").read_text()
+    assert "Prerequisites" in text and f"../{NAME}/01_RES" in text
+    # run from an SW folder without its model: a clear message, exit 2, no result
+    sw = base / "bare" / "SW"
+    sw.mkdir(parents=True)
+    (sw / "ctc").mkdir()
+    (sw / f"{NAME}-01.sh").write_text(text)
+    (sw / f"{NAME}-01.sh").chmod(0o755)
+    proc = subprocess.run([str(sw / f"{NAME}-01.sh")], cwd=sw, capture_output=True, text=True)
+    assert proc.returncode == 2 and "model not found" in proc.stderr
+    assert not (base / "bare" / NAME / "01_RES").exists()
+
+
+def test_package_and_check(setup, tmp_path):
+    base, root, models, exe, registry = setup
+    archive = package([NAME], tmp_path / "submission.zip", results_root=root,
+                      executables_dir=exe, models_dir=models, registry=registry)
+    names = zipfile.ZipFile(archive).namelist()
+    assert "SW/ctc/__init__.py" in names and "SW/README.txt" in names
+    assert f"SW/{NAME}-01.sh" in names and f"SW/models/{NAME}-01/weights.pt" in names
+    assert "SW/requirements.txt" in names
+    result = check_package(archive, root, NAME)
+    assert (result / "res_track.txt").is_file()
+    # a packaged result must be valid
+    bad = root / NAME / "02_RES"
+    bad.mkdir()
+    tifffile.imwrite(bad / "mask000.tif", np.ones((8, 8), np.uint16))
+    (bad / "res_track.txt").write_text("1 0 0 9\n")
+    with pytest.raises(CTCFormatError, match="02_RES.*parent-missing"):
+        package([NAME], tmp_path / "s2.zip", results_root=root, executables_dir=exe,
+                models_dir=models, registry=registry)
+    assert not (tmp_path / "s2.zip").exists()
