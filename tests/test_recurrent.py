@@ -131,7 +131,7 @@ def test_rshn_and_gruunet_train_and_run(tmp_path):
     from ctc.validation import validate_result
 
     root = tmp_path / "Toy"
-    truth = moving_discs(n_frames=5, shape=(48, 48), n_objects=3, seed=2)
+    truth = moving_discs(n_frames=5, shape=(64, 64), n_objects=3, seed=2)
     write_gt(truth, root / "01_GT")
     (root / "01").mkdir()
     for t, mask in enumerate(truth.masks):

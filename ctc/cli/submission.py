@@ -13,13 +13,18 @@ REPO = DEFAULT_REGISTRY.parent
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "executables", help="generate the CTC executables and training scripts of every dataset",
-        description="Write DATASET-01.sh / DATASET-02.sh for every dataset of datasets.txt "
-                    "(plus -ST / -GT+ST variants where silver truth exists) and the training "
-                    "scripts train-DATASET-CONFIG.sh and train-allGT.sh, train-allST.sh, "
-                    "train-allGT+allST.sh. Each script documents its prerequisites; run from a "
-                    "submission's SW folder, DATASET-01.sh reads ../DATASET/01 and writes "
-                    "../DATASET/01_RES, and fails with a message when its model or input is "
-                    "missing.",
+        description="""\
+Write, for every dataset of datasets.txt:
+  DATASET-01.sh, DATASET-02.sh       the CTC executables (default model)
+  DATASET-0N-ST.sh, -GT+ST.sh        variants where silver truth exists
+  train-DATASET-GT.sh (-ST, -GT+ST)  training scripts per configuration
+and train-allGT.sh, train-allST.sh, train-allGT+allST.sh (universal models).
+
+Each script documents its prerequisites at its top. Run from a submission's
+SW folder, DATASET-01.sh reads ../DATASET/01 and writes ../DATASET/01_RES
+(atomically), and exits with status 2 and a message when its model or its
+input is missing.
+""",
         epilog="example:\n  ctc executables --out executables/\n",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default=str(REPO / "executables"), metavar="DIR",
@@ -28,12 +33,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "package", help="assemble a validated submission ZIP (SW/ + results)",
-        description="Build a submission archive: SW/ with the toolkit's sources, the "
-                    "executables and models of the chosen datasets, requirements.txt and a "
-                    "README; and every DATASET/NN_RES found under --root, each validated "
-                    "first (an invalid result stops the packaging, naming the problem). "
-                    "--check then unpacks the archive into a temporary folder and runs one "
-                    "executable end to end on the raw data under --data.",
+        description="""\
+Build a submission archive:
+  SW/                 the toolkit's sources, the executables and models of the
+                      chosen datasets, requirements.txt and README.txt
+  DATASET/NN_RES      every result found under --root, each validated first:
+                      an invalid result stops the packaging, naming the problem
+--check then unpacks the archive into a temporary folder and runs one
+executable end to end on the raw data under --data.
+""",
         epilog="examples:\n  ctc package --datasets DIC-C2DH-HeLa --root /data/ctc "
                "--out submission.zip\n  ctc package --datasets DIC-C2DH-HeLa --root /data/ctc "
                "--out s.zip --check --data /data/ctc\n",
