@@ -1,4 +1,28 @@
 #!/usr/bin/env bash
-# DIC-C2DH-HeLa-01.sh: no trained model for DIC-C2DH-HeLa yet (datasets.txt marks it untrained).
-echo "DIC-C2DH-HeLa-01.sh: no trained model for DIC-C2DH-HeLa; train one with train-DIC-C2DH-HeLa-GT.sh" >&2
-exit 2
+# DIC-C2DH-HeLa-01.sh: segmentation and tracking of DIC-C2DH-HeLa sequence 01 with ctc-toolkit.
+#
+# Prerequisites: Linux; Python >= 3.10 with numpy, scipy, scikit-image, tifffile, networkx, pandas, numba, tqdm, torch
+#   (pip install -r requirements.txt); an NVIDIA GPU with CUDA is used when
+#   present, else the CPU. No internet access is needed.
+# Parameters: the model DIC-C2DH-HeLa-01 (architecture, post-processing and tracking
+#   parameters in its config.json); training data configuration GT.
+# Run from the folder holding this script:  ./DIC-C2DH-HeLa-01.sh
+#   input  ../DIC-C2DH-HeLa/01       (tTTT.tif)
+#   output ../DIC-C2DH-HeLa/01_RES   (maskTTT.tif + res_track.txt), written atomically:
+#   an interrupted run leaves no partial result.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$HERE"
+[ -d "$ROOT/ctc" ] || ROOT="$(dirname "$HERE")"   # in the repository: executables/..
+MODEL="$ROOT/models/DIC-C2DH-HeLa-01"
+INPUT="../DIC-C2DH-HeLa/01"
+if [ ! -f "$MODEL/weights.pt" ]; then
+    echo "DIC-C2DH-HeLa-01.sh: model not found: $MODEL (train it with train-DIC-C2DH-HeLa-GT.sh)" >&2
+    exit 2
+fi
+if [ ! -d "$INPUT" ]; then
+    echo "DIC-C2DH-HeLa-01.sh: input sequence not found: $INPUT (run from the SW folder)" >&2
+    exit 2
+fi
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+exec python3 -m ctc run "../DIC-C2DH-HeLa" 01 --model "$MODEL" --overwrite

@@ -1,4 +1,28 @@
 #!/usr/bin/env bash
-# Fluo-N2DH-SIM+-01.sh: no trained model for Fluo-N2DH-SIM+ yet (datasets.txt marks it untrained).
-echo "Fluo-N2DH-SIM+-01.sh: no trained model for Fluo-N2DH-SIM+; train one with train-Fluo-N2DH-SIM+-GT.sh" >&2
-exit 2
+# Fluo-N2DH-SIM+-01.sh: segmentation and tracking of Fluo-N2DH-SIM+ sequence 01 with ctc-toolkit.
+#
+# Prerequisites: Linux; Python >= 3.10 with numpy, scipy, scikit-image, tifffile, networkx, pandas, numba, tqdm, torch
+#   (pip install -r requirements.txt); an NVIDIA GPU with CUDA is used when
+#   present, else the CPU. No internet access is needed.
+# Parameters: the model Fluo-N2DH-SIM+-02 (architecture, post-processing and tracking
+#   parameters in its config.json); training data configuration GT.
+# Run from the folder holding this script:  ./Fluo-N2DH-SIM+-01.sh
+#   input  ../Fluo-N2DH-SIM+/01       (tTTT.tif)
+#   output ../Fluo-N2DH-SIM+/01_RES   (maskTTT.tif + res_track.txt), written atomically:
+#   an interrupted run leaves no partial result.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$HERE"
+[ -d "$ROOT/ctc" ] || ROOT="$(dirname "$HERE")"   # in the repository: executables/..
+MODEL="$ROOT/models/Fluo-N2DH-SIM+-02"
+INPUT="../Fluo-N2DH-SIM+/01"
+if [ ! -f "$MODEL/weights.pt" ]; then
+    echo "Fluo-N2DH-SIM+-01.sh: model not found: $MODEL (train it with train-Fluo-N2DH-SIM+-GT.sh)" >&2
+    exit 2
+fi
+if [ ! -d "$INPUT" ]; then
+    echo "Fluo-N2DH-SIM+-01.sh: input sequence not found: $INPUT (run from the SW folder)" >&2
+    exit 2
+fi
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+exec python3 -m ctc run "../Fluo-N2DH-SIM+" 01 --model "$MODEL" --overwrite
