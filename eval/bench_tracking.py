@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 import tifffile  # noqa: E402
 
 from ctc.io import find_frames, read_mask  # noqa: E402
+from ctc.labels import relabel  # noqa: E402
 from ctc.metrics import evaluate  # noqa: E402
 from ctc.perturb import LabeledSequence, shuffle_labels_per_frame  # noqa: E402
 from ctc.tracking import TrackingConfig, track_folder  # noqa: E402
@@ -73,15 +74,11 @@ def run_laptrack(inputs: Path, res: Path, settings: dict) -> None:
     masks = np.stack([read_mask(files.paths[t]) for t in files.frames])
     track_df, split_df, _ = OverLapTrack(**settings).predict_overlap_dataframe(masks)
     track_df = track_df.reset_index()
-    out = [np.zeros(m.shape, np.uint32) for m in masks]
+    out = [np.zeros(m.shape, np.uint16) for m in masks]
     for frame, group in track_df.groupby("frame"):
-        mapping = dict(zip(group["label"].astype(int), group["track_id"].astype(int) + 1,
-                           strict=True))
-        labels = np.array(sorted(mapping))
-        values = np.array([mapping[k] for k in labels], dtype=np.uint32)
-        mask = masks[frame]
-        index = np.clip(np.searchsorted(labels, mask), 0, len(labels) - 1)
-        out[frame] = np.where((mask > 0) & (labels[index] == mask), values[index], 0)
+        out[frame] = relabel(masks[frame], dict(zip(group["label"].astype(int),
+                                                    group["track_id"].astype(int) + 1,
+                                                    strict=True)))
     parents = {int(c) + 1: int(p) + 1 for p, c in zip(split_df["parent_track_id"],
                                                       split_df["child_track_id"], strict=True)}
     # Tracks with gaps become parent -> child tracks, as the CTC format requires.

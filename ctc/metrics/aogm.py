@@ -153,6 +153,46 @@ def graph_edges(keys: np.ndarray, tracks: TrackTable | None,
     return src_a, dst_a, semantics
 
 
+@dataclass
+class DetectionTest:
+    """Vertices of both graphs, their matches, and the vertex errors NS, FN, FP."""
+
+    ref_keys: np.ndarray
+    res_keys: np.ndarray
+    ref_idx: np.ndarray       # per match: index of the reference vertex
+    res_idx: np.ndarray       # per match: index of the result vertex
+    hits: np.ndarray          # per result vertex: reference vertices it matches
+    ref_matched: np.ndarray   # per reference vertex: matched at all
+
+    @property
+    def NS(self) -> int:
+        return int(np.sum(self.hits[self.hits > 1] - 1))
+
+    @property
+    def FN(self) -> int:
+        return int(np.count_nonzero(~self.ref_matched))
+
+    @property
+    def FP(self) -> int:
+        return int(np.count_nonzero(self.hits == 0))
+
+
+def detection_test(frames: list[FrameVertices]) -> DetectionTest:
+    """Classify the vertices of a sequence (the node part of DET and TRA)."""
+    ref_keys, res_keys = vertex_keys(frames, "ref"), vertex_keys(frames, "res")
+    empty = [np.zeros(0, np.int64)]
+    match_frames = np.concatenate(
+        [np.full(len(f.match_ref), f.frame, np.int64) for f in frames] or empty)
+    match_ref = np.concatenate([f.match_ref for f in frames] or empty)
+    match_res = np.concatenate([f.match_res for f in frames] or empty)
+    ref_idx = np.searchsorted(ref_keys, (match_frames << 32) | match_ref)
+    res_idx = np.searchsorted(res_keys, (match_frames << 32) | match_res)
+    hits = np.bincount(res_idx, minlength=len(res_keys))
+    ref_matched = np.zeros(len(ref_keys), bool)
+    ref_matched[ref_idx] = True
+    return DetectionTest(ref_keys, res_keys, ref_idx, res_idx, hits, ref_matched)
+
+
 def count_errors(frames: list[FrameVertices], ref_tracks: TrackTable,
                  res_tracks: TrackTable | None, *, collect: bool = False,
                  ref_source: str = "man_track.txt",
@@ -173,20 +213,10 @@ def count_errors(frames: list[FrameVertices], ref_tracks: TrackTable,
     -------
     AOGMCounts
     """
-    ref_keys, res_keys = vertex_keys(frames, "ref"), vertex_keys(frames, "res")
-    match_frames = np.concatenate(
-        [np.full(len(f.match_ref), f.frame, np.int64) for f in frames] or [np.zeros(0, np.int64)])
-    match_ref = np.concatenate([f.match_ref for f in frames] or [np.zeros(0, np.int64)])
-    match_res = np.concatenate([f.match_res for f in frames] or [np.zeros(0, np.int64)])
-    ref_idx = np.searchsorted(ref_keys, (match_frames << 32) | match_ref)
-    res_idx = np.searchsorted(res_keys, (match_frames << 32) | match_res)
-
-    hits = np.bincount(res_idx, minlength=len(res_keys))  # reference vertices per result
-    ref_matched = np.zeros(len(ref_keys), bool)
-    ref_matched[ref_idx] = True
-    n_fp = int(np.count_nonzero(hits == 0))
-    n_ns = int(np.sum(hits[hits > 1] - 1))
-    n_fn = int(np.count_nonzero(~ref_matched))
+    v = detection_test(frames)
+    ref_keys, res_keys, ref_idx, res_idx = v.ref_keys, v.res_keys, v.ref_idx, v.res_idx
+    hits, ref_matched = v.hits, v.ref_matched
+    n_ns, n_fn, n_fp = v.NS, v.FN, v.FP
 
     # Result vertex -> reference vertex, for result vertices matching exactly one.
     to_ref = np.full(len(res_keys), -1, np.int64)

@@ -204,7 +204,7 @@ def evaluate(
         scores.n_seg_objects = seg_count
     if tracking:
         if res_tracks is not None:
-            _check_res_lineage(vertices, res_tracks, res_dir)
+            _check_res_lineage(vertices, res_tracks, res_files)
         counts = count_errors(vertices, ref_tracks, res_tracks, collect=collect_errors,
                               ref_source=str(tra_dir / GT_TRACK_FILE),
                               res_source=str(res_dir / RES_TRACK_FILE))
@@ -267,9 +267,9 @@ def _check_frames(res: FrameFiles, tra: FrameFiles | None, seg: FrameFiles | Non
 
 
 def _check_res_lineage(vertices: list[FrameVertices], tracks: TrackTable,
-                       res_dir: Path) -> None:
+                       files: FrameFiles) -> None:
     """Refuse a result whose masks contradict its res_track.txt, as the official tools do."""
-    files = find_frames(res_dir, RES_PREFIX)
+    res_dir = files.folder
     scan = MaskScan(files, labels={v.frame: v.res_labels for v in vertices})
     report = ValidationReport(res_dir)
     check_presence(list(tracks), scan, res_dir / RES_TRACK_FILE, report)

@@ -25,7 +25,8 @@ def _window(size: int, overlap: int) -> np.ndarray:
     return w
 
 
-def _starts(length: int, tile: int, overlap: int) -> list[int]:
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of overlapping tiles covering `length` (the last flush with the end)."""
     if length <= tile:
         return [0]
     step = tile - overlap
@@ -65,7 +66,7 @@ def predict_image(net: UNet, image: np.ndarray, *, tile: int = 512, overlap: int
     """
     h, w = image.shape
     th, tw = min(tile, h), min(tile, w)
-    ys, xs = _starts(h, th, overlap), _starts(w, tw, overlap)
+    ys, xs = tile_starts(h, th, overlap), tile_starts(w, tw, overlap)
     weight = np.outer(_window(th, overlap if len(ys) > 1 else 0),
                       _window(tw, overlap if len(xs) > 1 else 0))
     acc = None

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ctc.segmentation.embedding import cluster_embeddings
-from ctc.segmentation.infer import _starts, predict_image
+from ctc.segmentation.infer import predict_image, tile_starts
 from ctc.segmentation.losses import class_weights
 from ctc.segmentation.model import ModelConfig
 from ctc.segmentation.postprocess import instances
@@ -70,8 +70,8 @@ def segment_image(net, config: ModelConfig, image: np.ndarray, device, *,
         th, tw = min(tile, h), min(tile, w)
         overlap = post.get("overlap", 64)
         tiles = []
-        for y in _starts(h, th, overlap):
-            for x in _starts(w, tw, overlap):
+        for y in tile_starts(h, th, overlap):
+            for x in tile_starts(w, tw, overlap):
                 emb = embed(net, image[y:y + th, x:x + tw], device)
                 tiles.append((y, x, cluster_embeddings(
                     emb, min_size=post.get("min_size", 20),

@@ -33,6 +33,7 @@ from ctc.io.naming import (
 )
 from ctc.io.tiff import read_frame, read_mask
 from ctc.metrics import measures
+from ctc.metrics.aogm import FrameVertices, detection_test
 from ctc.metrics.matching import match_frame
 from ctc.segmentation.data import Augment, CropSampler, load_samples, sequence_normalization
 from ctc.segmentation.embedding import cosine_embedding_loss
@@ -119,23 +120,20 @@ def evaluate_frames(net, frames: list[ValFrame], config: ModelConfig,
     """SEG (and DET where markers exist) of the network on held-out frames."""
     net.eval()
     seg_sum, seg_n = 0.0, 0
-    ns = fn = fp = n_markers = 0
-    for f in frames:
+    detections: list[FrameVertices] = []
+    for i, f in enumerate(frames):
         pred = segment_image(net, config, f.image, device)
         m = match_frame(f.seg, pred)
         seg_sum += float(m.jaccard().sum())
         seg_n += len(m.ref_labels)
         if f.markers is not None:
             d = match_frame(f.markers, pred)
-            hits = np.bincount(np.searchsorted(d.res_labels, d.match_res),
-                               minlength=len(d.res_labels))
-            ns += int(np.sum(hits[hits > 1] - 1))
-            fp += int(np.count_nonzero(hits == 0))
-            fn += len(d.ref_labels) - len(d.match_ref)
-            n_markers += len(d.ref_labels)
+            detections.append(FrameVertices(i, d.ref_labels, d.res_labels, d.match_ref,
+                                            d.match_res))
     out = {"SEG": seg_sum / seg_n if seg_n else math.nan}
-    if n_markers:
-        out["DET"] = measures.det(ns, fn, fp, n_markers)
+    if detections:
+        v = detection_test(detections)
+        out["DET"] = measures.det(v.NS, v.FN, v.FP, len(v.ref_keys))
     return out
 
 
