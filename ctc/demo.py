@@ -1,55 +1,134 @@
-"""The offline demo: the toolkit's flow on a synthetic sequence, no downloads.
+"""The offline demo: the whole challenge workflow on simulated data, no downloads.
 
-Steps: a seeded synthetic ground truth of moving, dividing nuclei
-(:func:`ctc.toy.moving_discs`) -> per-frame instance masks with segmentation
-errors and labels shuffled in every frame (what a segmentation network would
-hand over) -> tracking -> validation -> scoring with the CTC measures.
+1. :mod:`ctc.synth` simulates a small two-sequence dataset of fluorescent
+   nuclei with exact gold truth (``Fluo-N2DH-SYNTH``);
+2. a small U-Net trains on sequence 01 (fixed number of steps: reproducible);
+3. the CTC executables of the dataset are generated into ``SW/`` beside the
+   dataset, with the model in ``SW/models``, and ``SW/Fluo-N2DH-SYNTH-02.sh``
+   runs exactly as the organisers would run it: it reads ``../DATASET/02`` and
+   writes ``../DATASET/02_RES`` (segment + track, validated);
+4. the result is scored against ``02_GT`` (SEG, DET, TRA, LNK, divisions) and
+   drawn into ``02_RES_report.png`` (raw frame, overlay, lineage tree).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import tifffile
-
+from ctc.datasets import read_registry
+from ctc.errors import CTCFormatError, CTCInputError
 from ctc.metrics import Scores, evaluate
-from ctc.perturb import perturbed, shuffle_labels_per_frame
-from ctc.toy import moving_discs, write_gt
-from ctc.tracking import track_folder
+from ctc.report import write_report
+from ctc.segmentation.data import Augment
+from ctc.segmentation.model import ModelConfig
+from ctc.segmentation.nets import NetConfig
+from ctc.segmentation.train import TrainConfig, train
+from ctc.submission import generate_executables
+from ctc.synth import SynthConfig, synth_dataset
 from ctc.validation import ValidationReport, validate_result
+
+__all__ = ["DEMO_DATASET", "DemoResult", "demo_settings", "run_demo"]
+
+DEMO_DATASET = "Fluo-N2DH-SYNTH"
+#: The acceptance thresholds of the demo (on its own synthetic data).
+THRESHOLDS = {"SEG": 0.7, "TRA": 0.9}
 
 
 @dataclass
 class DemoResult:
     dataset: Path
+    result: Path
+    report: Path
     validation: ValidationReport
     scores: Scores
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def passed(self) -> bool:
+        """Valid result and every threshold of :data:`THRESHOLDS` reached."""
+        return self.validation.valid and all(
+            getattr(self.scores, k) >= v for k, v in THRESHOLDS.items())
 
 
-def run_demo(out: str | Path, *, seed: int = 0, n_frames: int = 40,
-             log=print) -> DemoResult:
-    """Run the demo in folder `out` (created; must not hold a previous demo)."""
-    dataset = Path(out) / "toy-nuclei"
-    dataset.mkdir(parents=True, exist_ok=False)
-    truth = moving_discs(n_frames=n_frames, seed=seed)
-    write_gt(truth, dataset / "01_GT")
-    log(f"1. ground truth: {n_frames} frames, {len(truth.parents)} tracks -> "
-        f"{dataset / '01_GT'}")
-    segmented = perturbed(truth, ["erode", "dilate"], seed=seed)
-    rng = np.random.default_rng(seed)
-    seg_dir = dataset / "01_SEG"
-    seg_dir.mkdir()
-    for t, mask in enumerate(segmented.masks):
-        tifffile.imwrite(seg_dir / f"mask{t:03d}.tif", shuffle_labels_per_frame(mask, rng))
-    log(f"2. segmentations with boundary errors, labels shuffled per frame -> {seg_dir}")
-    tracks = track_folder(seg_dir, dataset / "01_RES")
-    log(f"3. tracked: {len(tracks)} tracks -> {dataset / '01_RES'}")
-    report = validate_result(dataset / "01_RES")
-    log(f"4. {report.summary()}")
-    scores = evaluate(dataset / "01_GT", dataset / "01_RES", divisions=True)
-    log("5. scores: " + "  ".join(f"{k} {getattr(scores, k):.4f}"
-                                   for k in ("SEG", "DET", "TRA", "LNK")))
+def demo_settings(quick: bool = False, seed: int = 0, device: str = "auto"
+                  ) -> tuple[SynthConfig, ModelConfig, TrainConfig]:
+    """Simulator, model and training settings of the demo (`quick`: about a third of the work)."""
+    synth = SynthConfig(shape=(256, 256), frames=24 if quick else 40, cells=12,
+                        radius=(10.0, 16.0), entries=0.1, cycle=(20, 50), seed=seed)
+    model = ModelConfig(net=NetConfig(base=16, depth=3), loss={"name": "wce"},
+                        postprocess={"min_size": 30, "fill_holes": True, "tta": "none"})
+    settings = TrainConfig(steps=150 if quick else 400, batch=4, crop=128, lr=2e-3,
+                           restart=10_000, val_every=50, val_frames=2, seed=seed,
+                           device=device, augment=Augment(scale=None, gain=(0.6, 1.4)))
+    return synth, model, settings
+
+
+def run_demo(out: str | Path, *, quick: bool = False, seed: int = 0, device: str = "auto",
+             progress: bool = False, log=print) -> DemoResult:
+    """Run the demo in folder `out` (created; must not hold a previous demo).
+
+    Returns the scores, the validation report and where everything was written.
+    """
+    out = Path(out)
+    if (out / DEMO_DATASET).exists() or (out / "SW").exists():
+        raise CTCInputError("holds a previous demo; choose an empty folder", out)
+    out.mkdir(parents=True, exist_ok=True)
+    synth, model, settings = demo_settings(quick, seed, device)
+    seconds: dict[str, float] = {}
+    dataset = out / DEMO_DATASET
+
+    start = time.perf_counter()
+    tables = synth_dataset(dataset, synth)
+    seconds["synth"] = time.perf_counter() - start
+    log(f"1. simulated {DEMO_DATASET}: sequences 01 and 02, {synth.frames} frames "
+        f"{synth.shape[0]}x{synth.shape[1]}, {len(tables['01'])} and {len(tables['02'])} "
+        f"tracks ({seconds['synth']:.1f} s) -> {dataset}")
+
+    sw = out / "SW"
+    model_name = f"{DEMO_DATASET}-01"
+    start = time.perf_counter()
+    config = train(model, [(dataset, ["01"])], sw / "models" / model_name, settings,
+                   progress=progress, log=lambda *_: None)
+    (sw / "models" / model_name / "checkpoint.pt").unlink(missing_ok=True)
+    seconds["train"] = time.perf_counter() - start
+    val = config.scores.get("validation", {})
+    log(f"2. trained a U-Net ({settings.steps} steps on 01, held-out frames SEG "
+        f"{val.get('SEG', float('nan')):.3f} DET {val.get('DET', float('nan')):.3f}, "
+        f"{seconds['train']:.0f} s) -> {sw / 'models' / model_name}")
+
+    row = (f"{DEMO_DATASET} 2D Fluo N H - - {synth.frames} {synth.frames} 3 "
+           f"{int(sum(synth.radius))} no {model_name} 30\n")
+    (sw / "datasets.txt").write_text(row)
+    generate_executables(sw, read_registry(sw / "datasets.txt"))
+    script = sw / f"{DEMO_DATASET}-02.sh"
+    start = time.perf_counter()
+    env = dict(os.environ)
+    # the executable calls python3: make it this interpreter, with this ctc on its path
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).resolve().parents[1])] + [p for p in [env.get("PYTHONPATH")] if p])
+    proc = subprocess.run([str(script)], cwd=sw, env=env, capture_output=True, text=True)
+    seconds["run"] = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise CTCFormatError(f"{script.name} failed ({proc.returncode}): "
+                             f"{proc.stderr.strip()[-800:]}", script)
+    result = dataset / "02_RES"
+    validation = validate_result(result)
+    log(f"3. ran SW/{script.name} (reads ../{DEMO_DATASET}/02, writes ../{DEMO_DATASET}/02_RES, "
+        f"{seconds['run']:.0f} s): {validation.summary()}")
+
+    start = time.perf_counter()
+    scores = evaluate(dataset / "02_GT", result, divisions=True)
+    seconds["evaluate"] = time.perf_counter() - start
+    values = {k: getattr(scores, k) for k in ("SEG", "DET", "TRA", "LNK")}
+    log("4. scores on 02: " + "  ".join(f"{k} {v:.4f}" for k, v in values.items()))
     log(f"   divisions: {scores.DIV_TP} found, {scores.DIV_FP} false, {scores.DIV_FN} missed")
-    return DemoResult(dataset, report, scores)
+    report = write_report(dataset / "02", result, dataset / "02_RES_report.png",
+                          title=f"ctc demo: {DEMO_DATASET} 02, model trained on 01",
+                          scores=values)
+    log(f"5. report -> {report}")
+    return DemoResult(dataset, result, report, validation, scores, seconds)

@@ -39,7 +39,7 @@ RUN_TEMPLATE = """#!/usr/bin/env bash
 set -euo pipefail
 HERE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
 ROOT="$HERE"
-[ -d "$ROOT/ctc" ] || ROOT="$(dirname "$HERE")"   # in the repository: executables/..
+[ -d "$ROOT/models" ] || ROOT="$(dirname "$HERE")"   # in the repository: executables/..
 MODEL="$ROOT/models/{model}"
 INPUT="../{name}/{seq}"
 if [ ! -f "$MODEL/weights.pt" ]; then
@@ -70,7 +70,7 @@ TRAIN_TEMPLATE = """#!/usr/bin/env bash
 set -euo pipefail
 HERE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
 ROOT="$HERE"
-[ -d "$ROOT/ctc" ] || ROOT="$(dirname "$HERE")"
+[ -d "$ROOT/models" ] || ROOT="$(dirname "$HERE")"
 export PYTHONPATH="$ROOT${{PYTHONPATH:+:$PYTHONPATH}}"
 exec python3 -m ctc train {datasets} --truth {truth} --out "$ROOT/models/{model}" "$@"
 """

@@ -1,7 +1,7 @@
 """Small synthetic ground truths, generated in memory: no data files needed.
 
-Used by the offline demo and by the tests. (A full simulator of fluorescence
-sequences in the style of Fluo-N2DH-SIM+ is a separate piece of work.)
+Used by the tests: label images only. Raw fluorescence frames with exact
+gold truth come from the simulator in :mod:`ctc.synth`.
 """
 
 from __future__ import annotations

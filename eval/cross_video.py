@@ -12,6 +12,13 @@ Usage::
 
     python eval/cross_video.py [--minutes 8] [--runs /work/runs/cross_video]
                                [--datasets Fluo-N2DH-GOWT1,DIC-C2DH-HeLa,Fluo-N2DH-SIM+]
+                               [--arch unet|gruunet|rshn]
+
+``--arch`` picks the network at the same time budget: the base-16 U-Net with
+weighted cross-entropy, GRUU-Net with the normalized focal loss, or the
+recurrent stacked hourglass (cosine embeddings, mean shift, tracks as it
+segments). Rows carry the parameter count and inference seconds per frame
+(segment + track + write), so the architectures compare side by side.
 """
 
 from __future__ import annotations
@@ -30,8 +37,15 @@ sys.path.insert(0, str(REPO))
 from ctc.metrics import evaluate  # noqa: E402
 from ctc.pipeline import run_sequence  # noqa: E402
 from ctc.segmentation.data import Augment  # noqa: E402
-from ctc.segmentation.model import ModelConfig, load_config, write_config  # noqa: E402
+from ctc.segmentation.gruunet import GRUUConfig  # noqa: E402
+from ctc.segmentation.model import (  # noqa: E402
+    ModelConfig,
+    build_net,
+    load_config,
+    write_config,
+)
 from ctc.segmentation.nets import NetConfig  # noqa: E402
+from ctc.segmentation.rshn import RSHNConfig  # noqa: E402
 from ctc.segmentation.train import CHECKPOINT, TrainConfig, train  # noqa: E402
 
 #: Per dataset: training truth, crop size, minimum object size (pixels), brightness range.
@@ -57,33 +71,37 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=6)
     parser.add_argument("--tta", default="none", choices=("none", "flips", "dihedral"))
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--arch", default="unet", choices=("unet", "gruunet", "rshn"))
     args = parser.parse_args()
     args.runs.mkdir(parents=True, exist_ok=True)
     rows = []
     for name in args.datasets.split(","):
         s = SETTINGS[name]
         for train_seq, test_seq in (("01", "02"), ("02", "01")):
-            model_dir = args.runs / f"{name}-{train_seq}"
+            tag = f"{name}-{train_seq}" + ("" if args.arch == "unet" else f"-{args.arch}")
+            model_dir = args.runs / tag
             finished = (model_dir / "config.json").exists() and "minutes" in load_config(
                 model_dir).training
             if not finished:
-                config = ModelConfig(net=NetConfig(base=16), loss={"name": "wce"},
-                                     postprocess={"min_size": s["min_size"], "fill_holes": True,
-                                                  "tile": 1024, "overlap": 64,
-                                                  "tta": args.tta})
-                settings = TrainConfig(steps=args.steps, batch=args.batch, crop=s["crop"],
+                config = model_config(args.arch, s["min_size"], args.tta)
+                # The recurrent hourglass sees windows of frames at full width: smaller crops
+                # and batches keep a step affordable on CPU.
+                crop, batch = ((min(s["crop"], 128), 2) if args.arch == "rshn"
+                               else (s["crop"], args.batch))
+                settings = TrainConfig(steps=args.steps, batch=batch, crop=crop,
                                        lr=2e-3, restart=400, val_every=50, val_frames=3,
                                        truth=s["truth"], device=args.device,
                                        max_minutes=args.minutes,
                                        augment=Augment(gain=s["gain"]))
-                print(f"== training {name} {train_seq} ({s['truth']}, {args.minutes} min)",
+                print(f"== training {args.arch} {name} {train_seq} ({s['truth']}, "
+                      f"{args.minutes} min)",
                       flush=True)
                 train(config, [(args.data / name, [train_seq])], model_dir, settings,
                       resume=(model_dir / CHECKPOINT).exists(), progress=False)
             config = load_config(model_dir)
             config.postprocess["tta"] = args.tta
             write_config(model_dir, config)
-            res = args.runs / f"{name}-{train_seq}-on-{test_seq}_RES"
+            res = args.runs / f"{tag}-on-{test_seq}_RES"
             if res.exists():
                 shutil.rmtree(res)
             start = time.perf_counter()
@@ -91,25 +109,48 @@ def main() -> None:
                                   device=args.device)
             seconds = time.perf_counter() - start
             scores = evaluate(args.data / name / f"{test_seq}_GT", res, "SEG,DET,TRA")
-            row = {"dataset": name, "train": train_seq, "test": test_seq,
+            frames = len(list((args.data / name / test_seq).glob("t*.tif")))
+            row = {"dataset": name, "arch": args.arch, "train": train_seq, "test": test_seq,
                    "truth": s["truth"], "SEG": scores.SEG, "DET": scores.DET,
                    "TRA": scores.TRA, "valid": report.valid,
                    "training_minutes": config.training.get("minutes"),
                    "steps": config.training.get("steps_done"),
                    "best_step": config.scores.get("step"),
-                   "inference_seconds": seconds}
+                   "inference_seconds": seconds,
+                   "seconds_per_frame": seconds / max(frames, 1),
+                   "parameters": sum(p.numel() for p in build_net(config).parameters())}
             rows.append(row)
             print(json.dumps(row), flush=True)
     results = args.runs / "cross_video.json"
-    done = {(r["dataset"], r["train"]) for r in rows}
+    def key(r: dict) -> tuple:
+        return r["dataset"], r.get("arch", "unet"), r["train"]
+
+    done = {key(r) for r in rows}
     previous = json.loads(results.read_text()) if results.exists() else []
-    rows = [r for r in previous if (r["dataset"], r["train"]) not in done] + rows
+    rows = [r for r in previous if key(r) not in done] + rows
     results.write_text(json.dumps(rows, indent=2))  # rows of other datasets are kept
-    print(f"\n{'dataset':16s} {'train->test':11s} {'SEG':>6s} {'DET':>6s} {'TRA':>6s} "
-          f"{'minutes':>7s} {'steps':>6s}")
-    for r in rows:
-        print(f"{r['dataset']:16s} {r['train']}->{r['test']:7s} {r['SEG']:6.3f} {r['DET']:6.3f} "
-              f"{r['TRA']:6.3f} {r['training_minutes']:7.1f} {r['steps']:6d}")
+    print(f"\n{'dataset':16s} {'arch':8s} {'train->test':11s} {'SEG':>6s} {'DET':>6s} "
+          f"{'TRA':>6s} {'minutes':>7s} {'steps':>6s} {'params':>9s} {'s/frame':>7s}")
+    for r in sorted(rows, key=key):
+        params = r.get("parameters")
+        per_frame = r.get("seconds_per_frame")
+        print(f"{r['dataset']:16s} {r.get('arch', 'unet'):8s} {r['train']}->{r['test']:7s} "
+              f"{r['SEG']:6.3f} {r['DET']:6.3f} {r['TRA']:6.3f} {r['training_minutes']:7.1f} "
+              f"{r['steps']:6d} {params if params else '-':>9} "
+              f"{f'{per_frame:.2f}' if per_frame else '-':>7}")
+
+
+def model_config(arch: str, min_size: int, tta: str) -> ModelConfig:
+    """The network of `arch` with the post-processing shared by all three."""
+    postprocess = {"min_size": min_size, "fill_holes": True, "tile": 1024, "overlap": 64,
+                   "tta": tta}
+    if arch == "gruunet":
+        return ModelConfig(arch="gruunet", net=GRUUConfig(), loss={"name": "nfl"},
+                           postprocess=postprocess)
+    if arch == "rshn":
+        return ModelConfig(arch="rshn", net=RSHNConfig(), task="embedding",
+                           postprocess={"min_size": min_size, "tile": 1024, "overlap": 64})
+    return ModelConfig(net=NetConfig(base=16), loss={"name": "wce"}, postprocess=postprocess)
 
 
 if __name__ == "__main__":

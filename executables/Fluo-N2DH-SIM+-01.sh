@@ -13,7 +13,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$HERE"
-[ -d "$ROOT/ctc" ] || ROOT="$(dirname "$HERE")"   # in the repository: executables/..
+[ -d "$ROOT/models" ] || ROOT="$(dirname "$HERE")"   # in the repository: executables/..
 MODEL="$ROOT/models/Fluo-N2DH-SIM+-02"
 INPUT="../Fluo-N2DH-SIM+/01"
 if [ ! -f "$MODEL/weights.pt" ]; then

@@ -8,6 +8,6 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$HERE"
-[ -d "$ROOT/ctc" ] || ROOT="$(dirname "$HERE")"
+[ -d "$ROOT/models" ] || ROOT="$(dirname "$HERE")"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 exec python3 -m ctc train "../BF-C2DL-HSC" "../BF-C2DL-MuSC" "../DIC-C2DH-HeLa" "../Fluo-C2DL-Huh7" "../Fluo-C2DL-MSC" "../Fluo-C3DH-A549" "../Fluo-C3DH-A549-SIM" "../Fluo-C3DH-H157" "../Fluo-C3DL-MDA231" "../Fluo-N2DH-GOWT1" "../Fluo-N2DH-SIM+" "../Fluo-N2DL-HeLa" "../Fluo-N3DH-CE" "../Fluo-N3DH-CHO" "../Fluo-N3DH-SIM+" "../Fluo-N3DL-DRO" "../Fluo-N3DL-TRIC" "../Fluo-N3DL-TRIF" "../PhC-C2DH-U373" "../PhC-C2DL-PSC" --truth GT --out "$ROOT/models/allGT" "$@"

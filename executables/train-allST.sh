@@ -8,6 +8,6 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$HERE"
-[ -d "$ROOT/ctc" ] || ROOT="$(dirname "$HERE")"
+[ -d "$ROOT/models" ] || ROOT="$(dirname "$HERE")"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 exec python3 -m ctc train "../DIC-C2DH-HeLa" --truth ST --out "$ROOT/models/allST" "$@"

@@ -1,32 +1,41 @@
-"""The README's main job: `ctc demo` runs offline and reaches sensible scores."""
+"""The README's main job: `ctc demo` runs offline end to end and reaches its thresholds."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from ctc.cli import main
-from ctc.demo import run_demo
+from ctc.demo import DEMO_DATASET, THRESHOLDS
+from ctc.errors import CTCInputError
 from ctc.toy import moving_discs
+from ctc.validation import validate_result
 
 
-def test_demo_end_to_end(tmp_path):
-    lines = []
-    result = run_demo(tmp_path, log=lines.append)
-    assert result.validation.valid
-    s = result.scores
-    assert s.SEG > 0.8 and s.DET > 0.95 and s.TRA > 0.95 and s.LNK > 0.9
-    assert s.DIV_TP > 20
-    assert lines[-2].startswith("5. scores: SEG")
+def test_demo_quick_end_to_end(tmp_path, capsys):
+    """Simulate -> train -> generated executable -> validated RES -> scores -> PNG report."""
+    code = main(["demo", "--quick", "--out", str(tmp_path), "--json", "--device", "cpu"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["valid"] and out["passed"] and code == 0
+    for measure, threshold in THRESHOLDS.items():
+        assert out[measure] >= threshold, (measure, out[measure])
+    assert out["divisions"]["found"] > 0
+    res = tmp_path / DEMO_DATASET / "02_RES"
+    assert validate_result(res).valid
+    assert (tmp_path / "SW" / f"{DEMO_DATASET}-02.sh").is_file()
+    assert (tmp_path / "SW" / "models" / f"{DEMO_DATASET}-01" / "weights.pt").is_file()
+    assert not (tmp_path / "SW" / "models" / f"{DEMO_DATASET}-01" / "checkpoint.pt").exists()
+    png = tmp_path / DEMO_DATASET / "02_RES_report.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a second demo into the same folder is refused, nothing overwritten
+    with pytest.raises(CTCInputError, match="previous demo"):
+        from ctc.demo import run_demo
 
-
-def test_demo_cli_is_deterministic(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path / "a"), "--frames", "12"]) == 0
-    first = capsys.readouterr().out.split("5. scores:")[1]
-    assert main(["demo", "--out", str(tmp_path / "b"), "--frames", "12"]) == 0
-    assert capsys.readouterr().out.split("5. scores:")[1] == first
+        run_demo(tmp_path, quick=True)
 
 
 def test_moving_discs_refuses_impossible_placement():
-    import pytest
-
     with pytest.raises(ValueError, match="cannot place 9 separate discs"):
         moving_discs(n_frames=2, shape=(40, 40), n_objects=9)
 

@@ -55,7 +55,7 @@ def test_generated_scripts(setup):
     # run from an SW folder without its model: a clear message, exit 2, no result
     sw = base / "bare" / "SW"
     sw.mkdir(parents=True)
-    (sw / "ctc").mkdir()
+    (sw / "models").mkdir()  # a submission layout, without this model
     (sw / f"{NAME}-01.sh").write_text(text)
     (sw / f"{NAME}-01.sh").chmod(0o755)
     proc = subprocess.run([str(sw / f"{NAME}-01.sh")], cwd=sw, capture_output=True, text=True)

@@ -15,13 +15,14 @@ from ctc.cli import (
     repair,
     segment,
     submission,
+    synth,
     track,
     train,
     validate,
 )
 from ctc.errors import CTCError, CTCWarning
 
-SUBCOMMANDS = (demo, validate, repair, evaluate, batch_eval, track, train, segment,
+SUBCOMMANDS = (demo, synth, validate, repair, evaluate, batch_eval, track, train, segment,
                submission)
 
 DESCRIPTION = """\
@@ -35,6 +36,7 @@ and results (01_RES: maskTTT.tif + res_track.txt).
 EPILOG = """\
 examples:
   ctc demo                                     the whole flow on synthetic data, offline
+  ctc synth /tmp/Fluo-N2DH-SYNTH               a SIM+-style dataset with exact gold truth
   ctc validate Fluo-N2DH-SIM+/01_RES          check a result before submitting it
   ctc validate --json DIC-C2DH-HeLa/01_GT/TRA  machine-readable report
   ctc repair 01_RES 01_RES_fixed               fix lineage problems, then re-check

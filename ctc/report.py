@@ -1,0 +1,116 @@
+"""A one-page picture of a result: raw frame, segmentation overlay, lineage tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ctc.io.naming import RAW_PREFIX, RES_PREFIX, find_frames
+from ctc.io.tiff import read_frame, read_mask
+from ctc.lineage import TrackTable, read_tracks
+
+__all__ = ["lineage_positions", "write_report"]
+
+
+def lineage_positions(table: TrackTable) -> dict[int, float]:
+    """Horizontal position of every track in a drawn lineage forest.
+
+    Leaves take consecutive integer positions in depth-first order (roots by
+    label); a parent sits at the mean of its children.
+    """
+    children: dict[int, list[int]] = {}
+    for track in table:
+        children.setdefault(track.parent, []).append(track.label)
+    labels = set(table.labels)
+    roots = sorted(t.label for t in table if t.parent == 0 or t.parent not in labels)
+    position: dict[int, float] = {}
+    next_leaf = 0.0
+    stack: list[tuple[int, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:  # iterative post-order: deep lineages must not hit the recursion limit
+        label, expanded = stack.pop()
+        kids = sorted(children.get(label, []))
+        if not kids:
+            position[label] = next_leaf
+            next_leaf += 1
+        elif expanded:
+            position[label] = float(np.mean([position[k] for k in kids]))
+        else:
+            stack.append((label, True))
+            stack.extend((k, False) for k in reversed(kids))
+    return position
+
+
+def write_report(raw_dir: str | Path, res_dir: str | Path, png: str | Path, *,
+                 frame: int | None = None, title: str = "",
+                 scores: dict[str, float] | None = None) -> Path:
+    """Draw raw frame, segmentation overlay and lineage tree of a result into a PNG.
+
+    Parameters
+    ----------
+    raw_dir, res_dir : path
+        The raw sequence (``tTTT.tif``) and its result (``maskTTT.tif`` +
+        ``res_track.txt``); 3D frames are shown as maximum projections.
+    png : path
+        The picture to write.
+    frame : int, optional
+        Frame to show (default: the middle one).
+    title : str
+        Heading of the page.
+    scores : dict, optional
+        Measures to print under the heading.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from skimage.color import label2rgb
+    from skimage.segmentation import find_boundaries
+
+    raw_files = find_frames(raw_dir, RAW_PREFIX)
+    res_files = find_frames(res_dir, RES_PREFIX)
+    frames = sorted(set(raw_files.frames) & set(res_files.frames))
+    t = frames[len(frames) // 2] if frame is None else frame
+    image = read_frame(raw_files.paths[t]).astype(np.float32)
+    mask = read_mask(res_files.paths[t])
+    if image.ndim == 3:
+        image, mask = image.max(0), mask.max(0)
+    lo, hi = np.percentile(image, (0.5, 99.8))
+    gray = np.clip((image - lo) / max(hi - lo, 1e-6), 0, 1)
+    table = read_tracks(Path(res_dir) / "res_track.txt")
+
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5.6),
+                             gridspec_kw={"width_ratios": [1, 1, 1.3]})
+    axes[0].imshow(gray, cmap="gray")
+    axes[0].set_title(f"raw frame {t}")
+    overlay = label2rgb(mask, gray, alpha=0.3, bg_label=0)
+    overlay[find_boundaries(mask, mode="inner")] = (1.0, 1.0, 0.0)
+    axes[1].imshow(overlay)
+    axes[1].set_title(f"segmentation: {len(np.unique(mask)) - 1} objects")
+    for ax in axes[:2]:
+        ax.set_axis_off()
+    ax = axes[2]
+    x = lineage_positions(table)
+    for track in table:
+        ax.plot([x[track.label]] * 2, [track.begin, track.end + 1], lw=1.2,
+                color="tab:red" if track.parent else "tab:blue")
+        if track.parent in x:
+            ax.plot([x[track.parent], x[track.label]], [track.begin] * 2, lw=0.8,
+                    color="0.4")
+    ax.axhline(t + 0.5, color="0.7", lw=0.6, ls="--")
+    ax.invert_yaxis()
+    ax.set_ylabel("frame")
+    ax.set_xticks([])
+    divisions = len({tr.parent for tr in table if tr.parent})
+    ax.set_title(f"lineage: {len(table)} tracks, {divisions} divisions")
+    heading = title
+    if scores:
+        heading += ("\n" if heading else "") + "   ".join(
+            f"{k} {v:.3f}" for k, v in scores.items())
+    if heading:
+        fig.suptitle(heading)
+    fig.tight_layout()
+    png = Path(png)
+    fig.savefig(png, dpi=90)
+    plt.close(fig)
+    return png
