@@ -44,7 +44,7 @@ from ctc.segmentation.model import (  # noqa: E402
     load_config,
     write_config,
 )
-from ctc.segmentation.nets import NetConfig  # noqa: E402
+from ctc.segmentation.nets import NetConfig, count_parameters  # noqa: E402
 from ctc.segmentation.rshn import RSHNConfig  # noqa: E402
 from ctc.segmentation.train import CHECKPOINT, TrainConfig, train  # noqa: E402
 
@@ -118,7 +118,7 @@ def main() -> None:
                    "best_step": config.scores.get("step"),
                    "inference_seconds": seconds,
                    "seconds_per_frame": seconds / max(frames, 1),
-                   "parameters": sum(p.numel() for p in build_net(config).parameters())}
+                   "parameters": count_parameters(build_net(config))}
             rows.append(row)
             print(json.dumps(row), flush=True)
     results = args.runs / "cross_video.json"

@@ -1,7 +1,9 @@
 """Copy finished cross-video models into models/ and write models/README.md from their scores.
 
-For each dataset the model with the higher cross-video SEG is shipped as
-``models/DATASET-SEQ/`` (config.json with its measured scores + weights.pt).
+For each dataset and network the model with the higher cross-video SEG is
+shipped: the U-Net as ``models/DATASET-SEQ/`` (the datasets' default models),
+GRUU-Net and RSHN as ``models/DATASET-SEQ-gruunet/`` and ``-rshn/`` (config.json
+with its measured scores + weights.pt).
 
 Usage::
 
@@ -35,8 +37,8 @@ budget, scored on the other sequence against its gold truth (segment + track,
 the whole `ctc run` pipeline). For a submission, train on both sequences
 (`ctc train DATASET --out ...`).
 
-| model | dataset | trained on | truth | parameters | training | tested on | SEG | DET | TRA |
-|---|---|---|---|---|---|---|---|---|---|
+| model | net | dataset | trained on | truth | params | training | tested on | SEG | DET | TRA |
+|---|---|---|---|---|---|---|---|---|---|---|
 """
 
 
@@ -46,13 +48,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "models")
     args = parser.parse_args()
     rows = json.loads((args.runs / "cross_video.json").read_text())
-    best: dict[str, dict] = {}
+    best: dict[tuple[str, str], dict] = {}
     for row in rows:
-        if row["dataset"] not in best or row["SEG"] > best[row["dataset"]]["SEG"]:
-            best[row["dataset"]] = row
+        key = (row["dataset"], row.get("arch", "unet"))
+        if key not in best or row["SEG"] > best[key]["SEG"]:
+            best[key] = row
     lines = [HEADER]
-    for dataset, row in sorted(best.items()):
-        name = f"{dataset}-{row['train']}"
+    for (dataset, arch), row in sorted(best.items()):
+        name = f"{dataset}-{row['train']}" + ("" if arch == "unet" else f"-{arch}")
         source, target = args.runs / name, args.out / name
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy(source / WEIGHTS_FILE, target / WEIGHTS_FILE)
@@ -63,7 +66,7 @@ def main() -> None:
         write_config(target, config)
         params = count_parameters(load_model(target)[1])
         lines.append(
-            f"| `{name}` | {dataset} | {row['train']} | {row['truth']} | {params:,} | "
+            f"| `{name}` | {arch} | {dataset} | {row['train']} | {row['truth']} | {params:,} | "
             f"{row['training_minutes']:.1f} min CPU, {row['steps']} steps | {row['test']} | "
             f"{row['SEG']:.3f} | {row['DET']:.3f} | {row['TRA']:.3f} |\n")
     (args.out / "README.md").write_text("".join(lines))
