@@ -74,7 +74,8 @@ def main() -> None:
     parser.add_argument("--arch", default="unet", choices=("unet", "gruunet", "rshn"))
     args = parser.parse_args()
     args.runs.mkdir(parents=True, exist_ok=True)
-    rows = []
+    results = args.runs / "cross_video.json"
+    rows = json.loads(results.read_text()) if results.exists() else []
     for name in args.datasets.split(","):
         s = SETTINGS[name]
         for train_seq, test_seq in (("01", "02"), ("02", "01")):
@@ -119,16 +120,8 @@ def main() -> None:
                    "inference_seconds": seconds,
                    "seconds_per_frame": seconds / max(frames, 1),
                    "parameters": count_parameters(build_net(config))}
-            rows.append(row)
             print(json.dumps(row), flush=True)
-    results = args.runs / "cross_video.json"
-    def key(r: dict) -> tuple:
-        return r["dataset"], r.get("arch", "unet"), r["train"]
-
-    done = {key(r) for r in rows}
-    previous = json.loads(results.read_text()) if results.exists() else []
-    rows = [r for r in previous if key(r) not in done] + rows
-    results.write_text(json.dumps(rows, indent=2))  # rows of other datasets are kept
+            rows = record(results, row)  # kept even if a later run is interrupted
     print(f"\n{'dataset':16s} {'arch':8s} {'train->test':11s} {'SEG':>6s} {'DET':>6s} "
           f"{'TRA':>6s} {'minutes':>7s} {'steps':>6s} {'params':>9s} {'s/frame':>7s}")
     for r in sorted(rows, key=key):
@@ -138,6 +131,20 @@ def main() -> None:
               f"{r['SEG']:6.3f} {r['DET']:6.3f} {r['TRA']:6.3f} {r['training_minutes']:7.1f} "
               f"{r['steps']:6d} {params if params else '-':>9} "
               f"{f'{per_frame:.2f}' if per_frame else '-':>7}")
+
+
+def key(row: dict) -> tuple:
+    return row["dataset"], row.get("arch", "unet"), row["train"]
+
+
+def record(results: Path, row: dict) -> list[dict]:
+    """Add (or replace) one row of the results file, atomically; returns all rows."""
+    rows = json.loads(results.read_text()) if results.exists() else []
+    rows = [r for r in rows if key(r) != key(row)] + [row]
+    tmp = results.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(rows, indent=2))
+    os.replace(tmp, results)
+    return rows
 
 
 def model_config(arch: str, min_size: int, tta: str) -> ModelConfig:
