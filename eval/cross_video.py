@@ -72,6 +72,8 @@ def main() -> None:
     parser.add_argument("--tta", default="none", choices=("none", "flips", "dihedral"))
     parser.add_argument("--device", default="auto")
     parser.add_argument("--arch", default="unet", choices=("unet", "gruunet", "rshn"))
+    parser.add_argument("--train-on", default="01,02",
+                        help="training sequences to run (default both: 01->02 and 02->01)")
     args = parser.parse_args()
     args.runs.mkdir(parents=True, exist_ok=True)
     results = args.runs / "cross_video.json"
@@ -79,6 +81,8 @@ def main() -> None:
     for name in args.datasets.split(","):
         s = SETTINGS[name]
         for train_seq, test_seq in (("01", "02"), ("02", "01")):
+            if train_seq not in args.train_on.split(","):
+                continue
             tag = f"{name}-{train_seq}" + ("" if args.arch == "unet" else f"-{args.arch}")
             model_dir = args.runs / tag
             finished = (model_dir / "config.json").exists() and "minutes" in load_config(
