@@ -23,14 +23,13 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import tifffile
 from scipy import ndimage as ndi
 
-from ctc.configs import from_dict
 from ctc.errors import CTCInputError
 from ctc.io.naming import frame_name
 from ctc.lineage import Track, TrackTable, write_tracks
@@ -444,9 +443,7 @@ def synth_dataset(out: str | Path, config: SynthConfig | None = None,
     try:
         tables = {}
         for i, seq in enumerate(sequences):
-            settings = from_dict(SynthConfig, {**config.to_dict(), "seed": config.seed + i},
-                                 "synthesis settings")
-            tables[seq] = synth_sequence(tmp, seq, settings)
+            tables[seq] = synth_sequence(tmp, seq, replace(config, seed=config.seed + i))
         (tmp / "synth.json").write_text(json.dumps(
             {"simulator": "ctc.synth", "sequences": list(sequences), **config.to_dict()},
             indent=2))
