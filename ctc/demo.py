@@ -103,7 +103,7 @@ def run_demo(out: str | Path, *, quick: bool = False, seed: int = 0, device: str
     row = (f"{DEMO_DATASET} 2D Fluo N H - - {synth.frames} {synth.frames} 3 "
            f"{int(sum(synth.radius))} no {model_name} 30\n")
     (sw / "datasets.txt").write_text(row)
-    generate_executables(sw, read_registry(sw / "datasets.txt"))
+    generate_executables(sw, read_registry(sw / "datasets.txt"), sw / "models")
     script = sw / f"{DEMO_DATASET}-02.sh"
     start = time.perf_counter()
     env = dict(os.environ)

@@ -8,6 +8,7 @@ results. The organisers run ``cd SW && ./DATASET-01.sh``, which reads
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -25,14 +26,14 @@ REQUIREMENTS = ("numpy", "scipy", "scikit-image", "tifffile", "networkx", "panda
                 "tqdm", "torch")
 
 RUN_TEMPLATE = """#!/usr/bin/env bash
-# {name}-{seq}.sh: segmentation and tracking of {name} sequence {seq} with ctc-toolkit.
+# {script}: segmentation and tracking of {name} sequence {seq} with ctc-toolkit.
 #
 # Prerequisites: Linux; Python >= 3.10 with {requirements}
 #   (pip install -r requirements.txt); an NVIDIA GPU with CUDA is used when
 #   present, else the CPU. No internet access is needed.
 # Parameters: the model {model} (architecture, post-processing and tracking
 #   parameters in its config.json); training data configuration {config}.
-# Run from the folder holding this script:  ./{name}-{seq}.sh
+# Run from the folder holding this script:  ./{script}
 #   input  ../{name}/{seq}       (tTTT.tif)
 #   output ../{name}/{seq}_RES   (maskTTT.tif + res_track.txt), written atomically:
 #   an interrupted run leaves no partial result.
@@ -43,11 +44,12 @@ ROOT="$HERE"
 MODEL="$ROOT/models/{model}"
 INPUT="../{name}/{seq}"
 if [ ! -f "$MODEL/weights.pt" ]; then
-    echo "{name}-{seq}.sh: model not found: $MODEL (train it with train-{name}-{config}.sh)" >&2
+    echo "{script}: model not found: $MODEL (ship models/ beside this script;" \\
+         "train-{name}-{config}.sh trains one into models/{name}-{config})" >&2
     exit 2
 fi
 if [ ! -d "$INPUT" ]; then
-    echo "{name}-{seq}.sh: input sequence not found: $INPUT (run from the SW folder)" >&2
+    echo "{script}: input sequence not found: $INPUT (run from the SW folder)" >&2
     exit 2
 fi
 export PYTHONPATH="$ROOT${{PYTHONPATH:+:$PYTHONPATH}}"
@@ -84,11 +86,27 @@ def _write_script(path: Path, text: str) -> None:
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
-def generate_executables(out_dir: str | Path, registry: dict[str, DatasetInfo] | None = None
-                         ) -> list[Path]:
-    """Write the executables and training scripts of every registered dataset."""
+def _training_truth(models_dir: Path | None, model: str) -> str:
+    """The training data configuration (GT, ST, GT+ST) recorded in a model's config.json."""
+    config = None if models_dir is None else models_dir / model / "config.json"
+    if config is None or not config.is_file():
+        return "GT"
+    try:
+        return str(json.loads(config.read_text()).get("training", {}).get("truth", "GT"))
+    except (OSError, ValueError):
+        return "GT"
+
+
+def generate_executables(out_dir: str | Path, registry: dict[str, DatasetInfo] | None = None,
+                         models_dir: str | Path | None = None) -> list[Path]:
+    """Write the executables and training scripts of every registered dataset.
+
+    `models_dir` holds the shipped models (default: ``models/`` beside `out_dir`);
+    each executable names the training data configuration its model records.
+    """
     registry = registry if registry is not None else read_registry()
     out = Path(out_dir)
+    models = Path(models_dir) if models_dir is not None else out.parent / "models"
     out.mkdir(parents=True, exist_ok=True)
     written = []
     requirements = ", ".join(REQUIREMENTS)
@@ -96,7 +114,9 @@ def generate_executables(out_dir: str | Path, registry: dict[str, DatasetInfo] |
         for seq in ("01", "02"):
             if info.trained:
                 text = RUN_TEMPLATE.format(name=name, seq=seq, model=info.model,
-                                           config="GT", requirements=requirements)
+                                           script=f"{name}-{seq}.sh",
+                                           config=_training_truth(models, info.model),
+                                           requirements=requirements)
             else:
                 text = UNTRAINED_TEMPLATE.format(name=name, seq=seq)
             written.append(out / f"{name}-{seq}.sh")
@@ -106,7 +126,7 @@ def generate_executables(out_dir: str | Path, registry: dict[str, DatasetInfo] |
                 written.append(out / f"{name}-{seq}-{config}.sh")
                 _write_script(written[-1], RUN_TEMPLATE.format(
                     name=name, seq=seq, model=model, config=config,
-                    requirements=requirements))
+                    script=f"{name}-{seq}-{config}.sh", requirements=requirements))
         for config in _configs(info):
             written.append(out / f"train-{name}-{config}.sh")
             _write_script(written[-1], TRAIN_TEMPLATE.format(

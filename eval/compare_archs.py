@@ -27,6 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from cross_video import post_label  # noqa: E402  (eval/ is this script's folder)
+
 from ctc.pipeline import run_sequence  # noqa: E402
 from ctc.segmentation.model import build_net, load_config  # noqa: E402
 from ctc.segmentation.nets import count_parameters  # noqa: E402
@@ -79,10 +81,10 @@ def main() -> None:
         table.append([r["dataset"], f"{r['train']}->{r['test']}", r.get("arch", "unet"),
                       f"{r['SEG']:.3f}", f"{r['DET']:.3f}", f"{r['TRA']:.3f}",
                       f"{r['training_minutes']:.1f}", str(r["steps"]), f"{params:,}",
-                      f"{per_frame:.2f}"])
+                      f"{per_frame:.2f}", post_label(r)])
         print(" ".join(table[-1]), file=sys.stderr, flush=True)
     head = ["dataset", "train->test", "network", "SEG", "DET", "TRA", "train min", "steps",
-            "parameters", "s/frame"]
+            "parameters", "s/frame", "post-processing"]
     if args.markdown:
         print("| " + " | ".join(head) + " |")
         print("|" + "---|" * len(head))

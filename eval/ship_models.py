@@ -7,7 +7,9 @@ with its measured scores + weights.pt).
 
 Usage::
 
-    python eval/ship_models.py [--runs /work/runs/cross_video]
+    python eval/ship_models.py [--runs /work/runs/cross_video [/work/runs/cv2 ...]]
+
+Several runs folders (each with its ``cross_video.json``) are pooled.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from cross_video import post_label  # noqa: E402  (eval/ is this script's folder)
+
 from ctc.segmentation.model import WEIGHTS_FILE, load_config, load_model, write_config  # noqa: E402
 from ctc.segmentation.nets import count_parameters  # noqa: E402
 
@@ -33,30 +37,32 @@ the scores it reached) and `weights.pt`. Use one with
 
 These models come from the cross-video protocol (`python eval/cross_video.py`,
 then `python eval/ship_models.py`): trained on one sequence for a fixed CPU
-budget, scored on the other sequence against its gold truth (segment + track,
-the whole `ctc run` pipeline). For a submission, train on both sequences
-(`ctc train DATASET --out ...`).
+budget, with the post-processing chosen on held-out frames of the training
+sequence (`ctc calibrate`), scored on the other sequence against its gold truth
+(segment + track, the whole `ctc run` pipeline). For a submission, train on
+both sequences (`ctc train DATASET --out ...`).
 
-| model | net | dataset | trained on | truth | params | training | tested on | SEG | DET | TRA |
-|---|---|---|---|---|---|---|---|---|---|---|
+| model | net | dataset | trained on | truth | params | training | post-processing | tested on \
+| SEG | DET | TRA |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 """
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=Path, default=Path("/work/runs/cross_video"))
+    parser.add_argument("--runs", type=Path, nargs="+", default=[Path("/work/runs/cross_video")])
     parser.add_argument("--out", type=Path, default=REPO / "models")
     args = parser.parse_args()
-    rows = json.loads((args.runs / "cross_video.json").read_text())
     best: dict[tuple[str, str], dict] = {}
-    for row in rows:
-        key = (row["dataset"], row.get("arch", "unet"))
-        if key not in best or row["SEG"] > best[key]["SEG"]:
-            best[key] = row
+    for runs in args.runs:
+        for row in json.loads((runs / "cross_video.json").read_text()):
+            key = (row["dataset"], row.get("arch", "unet"))
+            if key not in best or row["SEG"] > best[key]["SEG"]:
+                best[key] = {**row, "runs": runs}
     lines = [HEADER]
     for (dataset, arch), row in sorted(best.items()):
         name = f"{dataset}-{row['train']}" + ("" if arch == "unet" else f"-{arch}")
-        source, target = args.runs / name, args.out / name
+        source, target = row["runs"] / name, args.out / name
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy(source / WEIGHTS_FILE, target / WEIGHTS_FILE)
         config = load_config(source)
@@ -67,7 +73,8 @@ def main() -> None:
         params = count_parameters(load_model(target)[1])
         lines.append(
             f"| `{name}` | {arch} | {dataset} | {row['train']} | {row['truth']} | {params:,} | "
-            f"{row['training_minutes']:.1f} min CPU, {row['steps']} steps | {row['test']} | "
+            f"{row['training_minutes']:.1f} min CPU, {row['steps']} steps | "
+            f"{post_label(row)} | {row['test']} | "
             f"{row['SEG']:.3f} | {row['DET']:.3f} | {row['TRA']:.3f} |\n")
     (args.out / "README.md").write_text("".join(lines))
     print("".join(lines))

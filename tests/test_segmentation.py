@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import tifffile
@@ -12,7 +14,9 @@ from ctc.cli import main
 from ctc.errors import CTCInputError
 from ctc.metrics import evaluate
 from ctc.metrics.matching import match_frame
-from ctc.segmentation.data import Augment, CropSampler, load_samples
+from ctc.segmentation.calibrate import GRIDS, apply_calibration, calibrate_frames
+from ctc.segmentation.data import Augment, CropSampler, load_samples, sequence_normalization
+from ctc.segmentation.heldout import ValFrame
 from ctc.segmentation.infer import predict_image, predict_volume
 from ctc.segmentation.losses import LOSSES, make_loss
 from ctc.segmentation.model import ModelConfig, load_model
@@ -151,6 +155,83 @@ def test_postprocess_inverts_perfect_targets():
     prob4 = np.concatenate([np.eye(3)[classes].transpose(2, 0, 1), fg[None]], 0)
     m = match_frame(lab, border_instances(prob4, min_size=1))
     assert len(m.match_ref) == 3 and m.jaccard().min() > 0.85
+    out = three_class_instances(prob, iterations=2, min_size=1, method="watershed")
+    m = match_frame(lab, out)
+    assert len(m.match_ref) == 3 and m.jaccard().min() > 0.85
+    with pytest.raises(ValueError, match="post-processing method"):
+        three_class_instances(prob, method="threshold")
+
+
+def faint_boundary_pair():
+    """Two touching discs whose dividing boundary the network missed (cell wins the argmax
+    there) but whose cores are confident: the case seeded watershed is for."""
+    yy, xx = np.mgrid[:40, :60]
+    lab = np.zeros((40, 60), np.uint16)
+    for i, cx in enumerate((20, 39), start=1):
+        lab[(yy - 20) ** 2 + (xx - cx) ** 2 <= 10 ** 2] = i
+    lab[(lab == 0) & (np.abs(xx - 29.5) < 1) & (np.abs(yy - 20) < 4)] = 1  # a bridge
+    cores = ndi.distance_transform_edt(lab > 0)
+    cell = np.where(lab > 0, 0.55 + 0.4 * np.minimum(cores / 6, 1), 0.05)
+    prob = np.stack([np.where(lab > 0, 0.02, 0.9), cell, np.zeros_like(cell)])
+    prob[2] = 1 - prob[0] - prob[1]
+    truth = np.where(xx < 30, 1, 2).astype(np.uint16) * (lab > 0)
+    return prob, truth
+
+
+def test_watershed_splits_cells_with_a_faint_boundary():
+    prob, truth = faint_boundary_pair()
+    merged = three_class_instances(prob, iterations=1, min_size=1)
+    assert merged.max() == 1
+    split = three_class_instances(prob, iterations=1, min_size=1, method="watershed",
+                                  seed_threshold=0.9)
+    m = match_frame(truth, split)
+    assert split.max() == 2 and len(m.match_ref) == 2 and m.jaccard().min() > 0.8
+
+
+def test_distance_seeds_split_touching_round_nuclei():
+    yy, xx = np.mgrid[:40, :64]
+    truth = np.zeros((40, 64), np.uint16)
+    truth[(yy - 20) ** 2 + (xx - 20) ** 2 <= 11 ** 2] = 1
+    truth[((yy - 20) ** 2 + (xx - 41) ** 2 <= 11 ** 2) & (truth == 0)] = 2
+    cell = np.where(truth > 0, 0.9, 0.05)  # no boundary seen at all, uniform confidence
+    prob = np.stack([1 - cell - 0.01, cell, np.full_like(cell, 0.01)])
+    assert three_class_instances(prob, iterations=1, min_size=1, method="watershed").max() == 1
+    split = three_class_instances(prob, iterations=1, min_size=1, method="distance",
+                                  seed_threshold=0.5, h=2.0)
+    m = match_frame(truth, split)
+    assert split.max() == 2 and len(m.match_ref) == 2 and m.jaccard().min() > 0.85
+
+
+class FixedPrediction(torch.nn.Module):
+    """A 'network' whose softmax is a given probability map, whatever the input."""
+
+    def __init__(self, prob):
+        super().__init__()
+        self.logits = torch.log(torch.from_numpy(prob.astype(np.float32)))
+
+    def forward(self, x):
+        return self.logits[None].expand(x.shape[0], -1, -1, -1)
+
+
+def test_calibration_chooses_the_watershed_where_components_merge():
+    prob, truth = faint_boundary_pair()
+    frame = ValFrame(np.zeros(truth.shape, np.float32), truth, None)
+    config = ModelConfig(net=TINY, iterations=1, loss={"name": "nfl"},
+                         postprocess={"min_size": 1, "tile": 64})
+    results = calibrate_frames(FixedPrediction(prob), config, [frame], "cpu")
+    assert len(results) == len(GRIDS["three_class"])
+    assert results[0]["method"] == "watershed" and results[0]["SEG"] > 0.8
+    components = next(r for r in results if r["method"] == "components")
+    assert components["SEG"] < 0.7
+    # a margin within the tolerance does not displace the simpler, earlier setting
+    lenient = calibrate_frames(FixedPrediction(prob), config, [frame], "cpu", tolerance=1.0)
+    assert lenient[0]["method"] == "components"
+    assert [r["SEG"] for r in lenient[1:]] == sorted((r["SEG"] for r in lenient[1:]),
+                                                     reverse=True)
+    apply_calibration(config, results)
+    assert config.postprocess["method"] == "watershed"
+    assert config.postprocess["seed_threshold"] == results[0]["seed_threshold"]
+    assert config.postprocess["min_size"] == 1 and config.scores["calibration"] == results
 
 
 # --- training, resume, ctc run -------------------------------------------------------
@@ -185,6 +266,39 @@ def test_samples_and_sampler(toy_dataset):
     assert x.shape == (3, 1, 32, 32) and y.shape == (3, 32, 32) and f is None
     with pytest.raises(CTCInputError, match="silver truth requested"):
         load_samples(toy_dataset, "01", "ST")
+
+
+def test_normalizations(toy_dataset):
+    raw = tifffile.imread(toy_dataset / "01" / "t000.tif")
+    linear = sequence_normalization(toy_dataset / "01", "percentile")(raw)
+    minmax = sequence_normalization(toy_dataset / "01", "minmax")(raw)
+    log = sequence_normalization(toy_dataset / "01", "log")
+    assert log.log and 0 < log.offset < 60
+    scaled = log(raw)
+    assert scaled.dtype == np.float32 and scaled.min() == 0.0
+    assert 0.0 <= minmax.min() and minmax.max() <= 1.0
+    # Same ordering of grey levels, but the log scale lifts values just above the offset
+    # (dim nuclei) much further from zero than the linear one does.
+    order = np.argsort(raw.ravel(), kind="stable")
+    assert np.all(np.diff(scaled.ravel()[order]) >= 0)
+    just_above = raw == int(log.offset) + 5
+    assert just_above.any()
+    assert scaled[just_above].mean() > 3 * linear[just_above].mean()
+    with pytest.raises(ValueError, match="unknown normalization"):
+        sequence_normalization(toy_dataset / "01", "zscore")
+
+
+def test_gamma_augmentation_changes_contrast(toy_dataset):
+    samples = load_samples(toy_dataset, "01", "GT")
+
+    def mean_intensity(gamma):
+        augment = Augment(scale=None, gain=(1.0, 1.0), noise=0.0, gamma=gamma)
+        x, _, _ = CropSampler(samples, 32, np.random.default_rng(3), augment).batch(8)
+        return float(x.mean())
+
+    # normalised values lie mostly in [0, 1]: a small gamma lifts them, a large one sinks them
+    assert mean_intensity((0.25, 0.25)) > mean_intensity(None) + 0.1
+    assert mean_intensity((4.0, 4.0)) < mean_intensity(None) - 0.1
 
 
 def test_training_lowers_the_loss_and_writes_a_model(toy_dataset, tmp_path):
@@ -223,6 +337,13 @@ def test_ctc_train_and_run_produce_a_valid_result(toy_dataset, tmp_path, capsys)
     assert main(["train", str(toy_dataset), "--out", str(model), "--steps", "30",
                  "--batch", "4", "--crop", "32", "--val-every", "10", "--val-frames", "1",
                  "--device", "cpu", "--no-scale"]) == 0
+    capsys.readouterr()
+    calibrated = json.loads((model / "config.json").read_text())
+    assert calibrated["scores"]["calibration"][0]["method"] == calibrated["postprocess"]["method"]
+    assert main(["calibrate", str(model), str(toy_dataset), "--val-frames", "1",
+                 "--device", "cpu", "--json"]) == 0
+    grid = json.loads(capsys.readouterr().out)["grid"]
+    assert len(grid) == len(GRIDS["three_class"]) and all(0 <= g["SEG"] <= 1 for g in grid)
     assert main(["run", str(toy_dataset), "01", "--model", str(model),
                  "--device", "cpu"]) == 0
     assert "VALID" in capsys.readouterr().out

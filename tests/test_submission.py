@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import zipfile
 
@@ -52,6 +53,17 @@ def test_generated_scripts(setup):
                      "train-allGT+allST.sh", "train-allGT.sh", "train-allST.sh"]
     text = (exe / f"{NAME}-01.sh").read_text()
     assert "Prerequisites" in text and f"../{NAME}/01_RES" in text
+    assert text.splitlines()[1].startswith(f"# {NAME}-01.sh:")
+    # the training data configuration is the one the model records (default folder: none)
+    assert "training data configuration GT." in text
+    shipped = base / "shipped" / f"{NAME}-01"
+    shipped.mkdir(parents=True)
+    config = json.loads((models / f"{NAME}-01" / "config.json").read_text())
+    config["training"]["truth"] = "GT+ST"
+    (shipped / "config.json").write_text(json.dumps(config))
+    written = generate_executables(base / "exe2", registry, shipped.parent)
+    text2 = next(p for p in written if p.name == f"{NAME}-01.sh").read_text()
+    assert "training data configuration GT+ST." in text2
     # run from an SW folder without its model: a clear message, exit 2, no result
     sw = base / "bare" / "SW"
     sw.mkdir(parents=True)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from ctc import __version__
 from ctc.cli import (
     batch_eval,
+    calibrate,
     demo,
     evaluate,
     repair,
@@ -22,8 +23,8 @@ from ctc.cli import (
 )
 from ctc.errors import CTCError, CTCWarning
 
-SUBCOMMANDS = (demo, synth, validate, repair, evaluate, batch_eval, track, train, segment,
-               submission)
+SUBCOMMANDS = (demo, synth, validate, repair, evaluate, batch_eval, track, train, calibrate,
+               segment, submission)
 
 DESCRIPTION = """\
 ctc-toolkit: take part in the Cell Tracking Challenge end to end.
@@ -44,6 +45,7 @@ examples:
   ctc batch-eval /data/ctc --out scores.csv    score every DATASET/NN_RES in parallel
   ctc track masks/ 01_RES                      instance masks -> tracks + lineage
   ctc train Fluo-N2DH-SIM+ --out runs/sim      train a segmentation model
+  ctc calibrate runs/sim Fluo-N2DH-SIM+        re-choose its post-processing thresholds
   ctc run Fluo-N2DH-SIM+ 02 --model runs/sim   segment + track -> 02_RES, validated
   ctc package --datasets DIC-C2DH-HeLa --root /data/ctc --out submission.zip --check
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ctc.errors import CTCInputError
 from ctc.io.folders import list_sequences
-from ctc.segmentation.data import Augment
+from ctc.segmentation.data import NORMALIZATIONS, Augment
 from ctc.segmentation.gruunet import GRUUConfig
 from ctc.segmentation.losses import LOSSES
 from ctc.segmentation.model import ModelConfig
@@ -32,7 +32,9 @@ Gold truth overrides silver truth on the frames both annotate. Cells that the
 tracking markers show but the segmentation annotation leaves out are
 excluded from the loss. A few gold frames per sequence are held out and
 segmented whole every --val-every steps; their SEG and DET (the toolkit's own
-measures) select the best checkpoint. Interrupted? Run the same command with
+measures) select the best checkpoint, and at the end the post-processing
+(cell components, or a seeded watershed and its seed threshold) that scores
+best on them. Interrupted? Run the same command with
 --resume. Runs are deterministic for a given --seed on a given device.
 """
 
@@ -74,7 +76,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="loss (default wce; nfl for gruunet)")
     p.add_argument("--model-config", metavar="JSON",
                    help="full model configuration (overrides --preset/--task/--loss)")
-    p.add_argument("--normalization", default="percentile", choices=("percentile", "minmax"))
+    p.add_argument("--normalization", default="percentile", choices=NORMALIZATIONS,
+                   help="per-sequence intensity scaling: robust percentiles (default), "
+                        "minimum/maximum, or percentiles on a log scale (nuclei of widely "
+                        "different brightness)")
     t = TrainConfig()
     p.add_argument("--steps", type=int, default=t.steps, help=f"optimizer steps ({t.steps})")
     p.add_argument("--minutes", type=float, help="stop after this much training time")
@@ -96,8 +101,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gain", nargs=2, type=float, default=(0.7, 1.3), metavar=("LOW", "HIGH"),
                    help="brightness augmentation range, sampled log-uniformly (0.7 1.3); "
                         "reach lower for datasets with dim cells")
+    p.add_argument("--gamma", nargs=2, type=float, metavar=("LOW", "HIGH"),
+                   help="random gamma range for the normalised intensities, sampled "
+                        "log-uniformly (off by default; e.g. 0.5 2)")
     p.add_argument("--noise", type=float, default=0.08,
                    help="largest standard deviation of the added Gaussian noise (0.08)")
+    p.add_argument("--no-calibrate", action="store_true",
+                   help="keep the configured post-processing instead of choosing it on the "
+                        "held-out frames at the end (see 'ctc calibrate')")
     p.add_argument("--resume", action="store_true", help="continue the run in MODEL_DIR")
     p.set_defaults(run=run)
 
@@ -119,12 +130,15 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
                        normalization=args.normalization)
 
 
+def training_data(datasets: list[str], sequences: str | None) -> list[tuple[str, list[str]]]:
+    """(dataset folder, sequences) pairs: the comma-separated `sequences`, or all present."""
+    return [(dataset, sequences.split(",") if sequences else [
+        s for s in list_sequences(dataset) if (Path(dataset) / s).is_dir()])
+        for dataset in datasets]
+
+
 def run(args: argparse.Namespace) -> int:
-    data = []
-    for dataset in args.datasets:
-        seqs = args.sequences.split(",") if args.sequences else [
-            s for s in list_sequences(dataset) if (Path(dataset) / s).is_dir()]
-        data.append((dataset, seqs))
+    data = training_data(args.datasets, args.sequences)
     settings = TrainConfig(
         steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr, restart=args.restart,
         val_every=args.val_every, val_frames=args.val_frames, seed=args.seed,
@@ -132,7 +146,9 @@ def run(args: argparse.Namespace) -> int:
         augment=Augment(flip=not args.no_flip, rot90=not args.no_rot90,
                         scale=None if args.no_scale else (0.8, 1.25),
                         elastic=args.elastic, intensity=not args.no_intensity,
-                        gain=tuple(args.gain), noise=args.noise))
+                        gain=tuple(args.gain), noise=args.noise,
+                        gamma=tuple(args.gamma) if args.gamma else None),
+        calibrate=not args.no_calibrate)
     config = train(model_config(args), data, args.out, settings, resume=args.resume,
                    progress=sys.stderr.isatty())
     print(f"{args.out}: best validation {config.scores.get('validation')} at step "

@@ -12,6 +12,7 @@ import torch
 
 from ctc.configs import from_dict
 from ctc.errors import CTCInputError
+from ctc.segmentation.data import NORMALIZATIONS
 from ctc.segmentation.gruunet import GRUUConfig, GRUUNet
 from ctc.segmentation.nets import NetConfig, UNet
 from ctc.segmentation.rshn import RSHN, RSHNConfig
@@ -43,7 +44,8 @@ class ModelConfig:
     loss : dict
         ``{"name": ..., **parameters}``, see :data:`ctc.segmentation.losses.LOSSES`.
     normalization : str
-        "percentile" or "minmax", per sequence.
+        "percentile", "minmax" or "log", per sequence
+        (:func:`ctc.segmentation.data.sequence_normalization`).
     postprocess : dict
         ``min_size`` (pixels), ``fill_holes``, ``tile``, ``overlap``, ``tta``.
     tracking : dict
@@ -79,6 +81,9 @@ class ModelConfig:
         if self.task not in tasks:
             raise ValueError(f"task of a {self.arch} model must be one of {tasks}, "
                              f"got {self.task!r}")
+        if self.normalization not in NORMALIZATIONS:
+            raise ValueError(f"normalization must be one of {NORMALIZATIONS}, "
+                             f"got {self.normalization!r}")
         if self.arch != "rshn":
             expected = 4 if self.task == "border" else 3
             if self.net.out_channels != expected:

@@ -12,7 +12,7 @@ from ctc.segmentation.embedding import cluster_embeddings
 from ctc.segmentation.infer import predict_image, tile_starts
 from ctc.segmentation.losses import class_weights
 from ctc.segmentation.model import ModelConfig
-from ctc.segmentation.postprocess import instances
+from ctc.segmentation.postprocess import THRESHOLD_KEYS, instances
 
 
 @torch.no_grad()
@@ -80,6 +80,16 @@ def segment_image(net, config: ModelConfig, image: np.ndarray, device, *,
         return tiles[0][2] if len(tiles) == 1 else stitch_tiles(tiles, (h, w))
     prob = predict_image(net, image, tile=post.get("tile", 512),
                          overlap=post.get("overlap", 64), tta=tta, device=device)
+    return probabilities_to_instances(prob, config)
+
+
+def probabilities_to_instances(prob: np.ndarray, config: ModelConfig, **override) -> np.ndarray:
+    """Instance labels from a model's probabilities with its post-processing settings.
+
+    `override` replaces settings of ``config.postprocess`` (threshold calibration).
+    """
+    post = {**config.postprocess, **override}
+    thresholds = {k: post[k] for k in THRESHOLD_KEYS if k in post}
     return instances(prob, config.task, iterations=config.iterations,
                      min_size=post.get("min_size", 20), fill_holes=post.get("fill_holes", True),
-                     class_weights=class_weights(config.loss))
+                     class_weights=class_weights(config.loss), **thresholds)

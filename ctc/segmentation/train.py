@@ -6,7 +6,9 @@ minibatch training; with several it is the universal-model scheme). AdamW
 with cosine annealing and warm restarts. Held-out frames are segmented whole
 every ``val_every`` steps and scored; the best model is written to the output
 folder, and a checkpoint (model, optimizer, scheduler, random states) lets an
-interrupted run continue with ``resume=True`` exactly where it stopped.
+interrupted run continue with ``resume=True`` exactly where it stopped. At
+the end the post-processing thresholds of the best model are calibrated on
+the same held-out frames (:mod:`ctc.segmentation.calibrate`).
 """
 
 from __future__ import annotations
@@ -26,28 +28,28 @@ from tqdm.auto import tqdm
 from ctc.errors import CTCInputError
 from ctc.io.naming import (
     RAW_PREFIX,
-    SEG_PREFIX,
-    TRA_PREFIX,
     find_frames,
-    find_slice_annotations,
 )
-from ctc.io.tiff import read_frame, read_mask
-from ctc.metrics import measures
-from ctc.metrics.aogm import FrameVertices, detection_test
-from ctc.metrics.matching import match_frame
-from ctc.segmentation.data import Augment, CropSampler, load_samples, sequence_normalization
+from ctc.segmentation.calibrate import apply_calibration, calibrate_frames
+from ctc.segmentation.data import Augment, CropSampler, load_samples
 from ctc.segmentation.embedding import cosine_embedding_loss
+from ctc.segmentation.heldout import (
+    evaluate_frames,
+    load_validation,
+    score,
+    validation_frames,
+)
 from ctc.segmentation.losses import make_loss
 from ctc.segmentation.model import (
     WEIGHTS_FILE,
     ModelConfig,
     build_net,
     load_config,
+    load_model,
     resolve_device,
     save_model,
     write_config,
 )
-from ctc.segmentation.segment import segment_image
 from ctc.segmentation.sequences import WindowSampler, load_tracked_frames
 from ctc.segmentation.targets import IGNORE
 
@@ -72,74 +74,12 @@ class TrainConfig:
     device: str = "auto"
     max_minutes: float | None = None
     window: int = 3
+    calibrate: bool = True
 
     def to_dict(self) -> dict:
         out = asdict(self)
         out["augment"] = self.augment.to_dict()
         return out
-
-
-@dataclass
-class ValFrame:
-    image: np.ndarray
-    seg: np.ndarray | None
-    markers: np.ndarray | None
-
-
-def validation_frames(dataset_dir: Path, sequence: str, count: int) -> list[int]:
-    """`count` evenly spaced frames with gold segmentation, held out of training."""
-    seg_dir = dataset_dir / f"{sequence}_GT" / "SEG"
-    frames = sorted(find_frames(seg_dir, SEG_PREFIX, required=False).frames
-                    or {t for t, _ in find_slice_annotations(seg_dir)}) if seg_dir.is_dir() else []
-    if len(frames) < 2 or count <= 0:
-        return []
-    count = min(count, len(frames) // 3 or 1)
-    picks = np.linspace(0, len(frames) - 1, count + 2)[1:-1].round().astype(int)
-    return sorted({frames[i] for i in picks})
-
-
-def load_validation(dataset_dir: Path, sequence: str, frames: list[int],
-                    normalization: str) -> list[ValFrame]:
-    norm = sequence_normalization(dataset_dir / sequence, normalization)
-    raw = find_frames(dataset_dir / sequence, RAW_PREFIX)
-    seg = find_frames(dataset_dir / f"{sequence}_GT" / "SEG", SEG_PREFIX, required=False)
-    tra_dir = dataset_dir / f"{sequence}_GT" / "TRA"
-    tra = find_frames(tra_dir, TRA_PREFIX, required=False) if tra_dir.is_dir() else None
-    out = []
-    for t in frames:
-        image = norm(read_frame(raw.paths[t]))
-        if image.ndim != 2 or t not in seg.paths:
-            continue  # 3D models are validated on training loss only
-        markers = read_mask(tra.paths[t]) if tra is not None and t in tra.paths else None
-        out.append(ValFrame(image, read_mask(seg.paths[t]), markers))
-    return out
-
-
-def evaluate_frames(net, frames: list[ValFrame], config: ModelConfig,
-                    device: torch.device) -> dict:
-    """SEG (and DET where markers exist) of the network on held-out frames."""
-    net.eval()
-    seg_sum, seg_n = 0.0, 0
-    detections: list[FrameVertices] = []
-    for i, f in enumerate(frames):
-        pred = segment_image(net, config, f.image, device)
-        m = match_frame(f.seg, pred)
-        seg_sum += float(m.jaccard().sum())
-        seg_n += len(m.ref_labels)
-        if f.markers is not None:
-            d = match_frame(f.markers, pred)
-            detections.append(FrameVertices(i, d.ref_labels, d.res_labels, d.match_ref,
-                                            d.match_res))
-    out = {"SEG": seg_sum / seg_n if seg_n else math.nan}
-    if detections:
-        v = detection_test(detections)
-        out["DET"] = measures.det(v.NS, v.FN, v.FP, len(v.ref_keys))
-    return out
-
-
-def _score(scores: dict) -> float:
-    values = [v for k, v in scores.items() if k in ("SEG", "DET") and not math.isnan(v)]
-    return float(np.mean(values)) if values else -math.inf
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
@@ -268,11 +208,11 @@ def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir
                        and time.perf_counter() - start > 60 * settings.max_minutes)
         if step % settings.val_every == 0 or step == settings.steps or out_of_time:
             last_val = evaluate_frames(net, val, config, device) if val else {}
-            score = _score(last_val) if val else -float(total)
+            value = score(last_val) if val else -float(total)
             history.append({"step": step, "loss": total, **last_val,
                             "minutes": (time.perf_counter() - start) / 60})
-            if score > best:
-                best = score
+            if value > best:
+                best = value
                 config.scores = {"validation": last_val, "step": step,
                                  "training_minutes": (time.perf_counter() - start) / 60}
                 save_model(out, config, net)
@@ -297,4 +237,11 @@ def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir
         best_config.training = config.training
         write_config(out, best_config)
         config = best_config
+    if settings.calibrate and val and config.task != "embedding":
+        config, best_net = load_model(out, device)
+        results = calibrate_frames(best_net, config, val, device)
+        write_config(out, apply_calibration(config, results))
+        log("post-processing calibrated on the held-out frames: "
+            + ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
+                        for k, v in results[0].items()))
     return config

@@ -1,0 +1,49 @@
+"""``ctc calibrate``: choose a trained model's post-processing on held-out training frames."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ctc.cli.train import training_data
+from ctc.segmentation.calibrate import calibrate_model
+
+HELP = "choose a model's post-processing thresholds on held-out frames of its training data"
+
+DESCRIPTION = """\
+Segment the gold frames that training held out (--val-frames per sequence,
+the same frames 'ctc train' picks) with every post-processing setting of a
+small grid, and write the best (mean of SEG and DET) into the model's
+config.json: connected components of the cell class, or a seeded watershed
+whose seeds are the pixels with cell probability above 0.5 ... 0.95. The
+probabilities are predicted once. 'ctc train' already does this at the end
+of training; use this for models trained before, or after editing a config.
+Give the data the model was trained on, never the data it will be tested on.
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("calibrate", help=HELP, description=DESCRIPTION,
+                       epilog="example:\n  ctc calibrate runs/hela02 DIC-C2DH-HeLa "
+                              "--sequences 02\n",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", metavar="MODEL", help="model folder (config.json is rewritten)")
+    p.add_argument("datasets", nargs="+", metavar="DATASET_DIR",
+                   help="the dataset folder(s) the model was trained on")
+    p.add_argument("--sequences", metavar="LIST",
+                   help="comma-separated training sequences (default: all in each dataset)")
+    p.add_argument("--val-frames", type=int, default=3,
+                   help="gold frames held out per sequence, as in training (3)")
+    p.add_argument("--device", default="auto", help="'auto', 'cpu' or 'cuda:N'")
+    p.add_argument("--json", action="store_true", help="print the scored grid as JSON")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = calibrate_model(args.model, training_data(args.datasets, args.sequences),
+                             val_frames=args.val_frames, device=args.device,
+                             log=(lambda *_: None) if args.json else print)
+    if args.json:
+        print(json.dumps({"postprocess": config.postprocess,
+                          "grid": config.scores.get("calibration", [])}, indent=2))
+    return 0

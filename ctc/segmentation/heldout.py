@@ -1,0 +1,101 @@
+"""Held-out annotated frames: which to hold out, loading them, and scoring predictions.
+
+Training validates on them (best-checkpoint selection) and post-processing
+thresholds are calibrated on them; neither ever looks at the test data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ctc.io.naming import (
+    RAW_PREFIX,
+    SEG_PREFIX,
+    TRA_PREFIX,
+    find_frames,
+    find_slice_annotations,
+)
+from ctc.io.tiff import read_frame, read_mask
+from ctc.metrics import measures
+from ctc.metrics.aogm import FrameVertices, detection_test
+from ctc.metrics.matching import match_frame
+from ctc.segmentation.data import sequence_normalization
+from ctc.segmentation.model import ModelConfig
+from ctc.segmentation.segment import segment_image
+
+
+@dataclass
+class ValFrame:
+    """A held-out 2D frame: normalised image, gold segmentation, TRA markers (or None)."""
+
+    image: np.ndarray
+    seg: np.ndarray | None
+    markers: np.ndarray | None
+
+
+def validation_frames(dataset_dir: Path, sequence: str, count: int) -> list[int]:
+    """`count` evenly spaced frames with gold segmentation, held out of training."""
+    seg_dir = dataset_dir / f"{sequence}_GT" / "SEG"
+    frames = sorted(find_frames(seg_dir, SEG_PREFIX, required=False).frames
+                    or {t for t, _ in find_slice_annotations(seg_dir)}) if seg_dir.is_dir() else []
+    if len(frames) < 2 or count <= 0:
+        return []
+    count = min(count, len(frames) // 3 or 1)
+    picks = np.linspace(0, len(frames) - 1, count + 2)[1:-1].round().astype(int)
+    return sorted({frames[i] for i in picks})
+
+
+def load_validation(dataset_dir: Path, sequence: str, frames: list[int],
+                    normalization: str) -> list[ValFrame]:
+    """The 2D frames among `frames` with gold segmentation, normalised as the model expects."""
+    norm = sequence_normalization(dataset_dir / sequence, normalization)
+    raw = find_frames(dataset_dir / sequence, RAW_PREFIX)
+    seg = find_frames(dataset_dir / f"{sequence}_GT" / "SEG", SEG_PREFIX, required=False)
+    tra_dir = dataset_dir / f"{sequence}_GT" / "TRA"
+    tra = find_frames(tra_dir, TRA_PREFIX, required=False) if tra_dir.is_dir() else None
+    out = []
+    for t in frames:
+        image = norm(read_frame(raw.paths[t]))
+        if image.ndim != 2 or t not in seg.paths:
+            continue  # 3D models are validated on training loss only
+        markers = read_mask(tra.paths[t]) if tra is not None and t in tra.paths else None
+        out.append(ValFrame(image, read_mask(seg.paths[t]), markers))
+    return out
+
+
+def score_predictions(frames: list[ValFrame], predictions: list[np.ndarray]) -> dict:
+    """SEG (and DET where markers exist) of instance masks predicted for `frames`."""
+    seg_sum, seg_n = 0.0, 0
+    detections: list[FrameVertices] = []
+    for i, (f, pred) in enumerate(zip(frames, predictions, strict=True)):
+        m = match_frame(f.seg, pred)
+        seg_sum += float(m.jaccard().sum())
+        seg_n += len(m.ref_labels)
+        if f.markers is not None:
+            d = match_frame(f.markers, pred)
+            detections.append(FrameVertices(i, d.ref_labels, d.res_labels, d.match_ref,
+                                            d.match_res))
+    out = {"SEG": seg_sum / seg_n if seg_n else math.nan}
+    if detections:
+        v = detection_test(detections)
+        out["DET"] = measures.det(v.NS, v.FN, v.FP, len(v.ref_keys))
+    return out
+
+
+def evaluate_frames(net, frames: list[ValFrame], config: ModelConfig,
+                    device: torch.device) -> dict:
+    """SEG (and DET where markers exist) of the network on held-out frames."""
+    net.eval()
+    return score_predictions(frames, [segment_image(net, config, f.image, device)
+                                      for f in frames])
+
+
+def score(scores: dict) -> float:
+    """One number to rank by: the mean of SEG and DET (those present and defined)."""
+    values = [v for k, v in scores.items() if k in ("SEG", "DET") and not math.isnan(v)]
+    return float(np.mean(values)) if values else -math.inf
