@@ -4,8 +4,8 @@
 # Prerequisites: Linux; Python >= 3.10 with numpy, scipy, scikit-image, tifffile, networkx, pandas, numba, tqdm, torch
 #   (pip install -r requirements.txt); an NVIDIA GPU with CUDA is used when
 #   present, else the CPU. No internet access is needed.
-# Parameters: the model DIC-C2DH-HeLa-01 (architecture, post-processing and tracking
-#   parameters in its config.json); training data configuration GT.
+# Parameters: the model DIC-C2DH-HeLa-02 (architecture, post-processing and tracking
+#   parameters in its config.json); training data configuration GT+ST.
 # Run from the folder holding this script:  ./DIC-C2DH-HeLa-01.sh
 #   input  ../DIC-C2DH-HeLa/01       (tTTT.tif)
 #   output ../DIC-C2DH-HeLa/01_RES   (maskTTT.tif + res_track.txt), written atomically:
@@ -14,10 +14,11 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$HERE"
 [ -d "$ROOT/models" ] || ROOT="$(dirname "$HERE")"   # in the repository: executables/..
-MODEL="$ROOT/models/DIC-C2DH-HeLa-01"
+MODEL="$ROOT/models/DIC-C2DH-HeLa-02"
 INPUT="../DIC-C2DH-HeLa/01"
 if [ ! -f "$MODEL/weights.pt" ]; then
-    echo "DIC-C2DH-HeLa-01.sh: model not found: $MODEL (train it with train-DIC-C2DH-HeLa-GT.sh)" >&2
+    echo "DIC-C2DH-HeLa-01.sh: model not found: $MODEL (ship models/ beside this script;" \
+         "train-DIC-C2DH-HeLa-GT+ST.sh trains one into models/DIC-C2DH-HeLa-GT+ST)" >&2
     exit 2
 fi
 if [ ! -d "$INPUT" ]; then

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# DIC-C2DH-HeLa-02.sh: segmentation and tracking of DIC-C2DH-HeLa sequence 02 with ctc-toolkit.
+# DIC-C2DH-HeLa-02-GT+ST.sh: segmentation and tracking of DIC-C2DH-HeLa sequence 02 with ctc-toolkit.
 #
 # Prerequisites: Linux; Python >= 3.10 with numpy, scipy, scikit-image, tifffile, networkx, pandas, numba, tqdm, torch
 #   (pip install -r requirements.txt); an NVIDIA GPU with CUDA is used when
 #   present, else the CPU. No internet access is needed.
 # Parameters: the model DIC-C2DH-HeLa-GT+ST (architecture, post-processing and tracking
 #   parameters in its config.json); training data configuration GT+ST.
-# Run from the folder holding this script:  ./DIC-C2DH-HeLa-02.sh
+# Run from the folder holding this script:  ./DIC-C2DH-HeLa-02-GT+ST.sh
 #   input  ../DIC-C2DH-HeLa/02       (tTTT.tif)
 #   output ../DIC-C2DH-HeLa/02_RES   (maskTTT.tif + res_track.txt), written atomically:
 #   an interrupted run leaves no partial result.
@@ -17,11 +17,12 @@ ROOT="$HERE"
 MODEL="$ROOT/models/DIC-C2DH-HeLa-GT+ST"
 INPUT="../DIC-C2DH-HeLa/02"
 if [ ! -f "$MODEL/weights.pt" ]; then
-    echo "DIC-C2DH-HeLa-02.sh: model not found: $MODEL (train it with train-DIC-C2DH-HeLa-GT+ST.sh)" >&2
+    echo "DIC-C2DH-HeLa-02-GT+ST.sh: model not found: $MODEL (ship models/ beside this script;" \
+         "train-DIC-C2DH-HeLa-GT+ST.sh trains one into models/DIC-C2DH-HeLa-GT+ST)" >&2
     exit 2
 fi
 if [ ! -d "$INPUT" ]; then
-    echo "DIC-C2DH-HeLa-02.sh: input sequence not found: $INPUT (run from the SW folder)" >&2
+    echo "DIC-C2DH-HeLa-02-GT+ST.sh: input sequence not found: $INPUT (run from the SW folder)" >&2
     exit 2
 fi
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"

@@ -17,7 +17,8 @@ ROOT="$HERE"
 MODEL="$ROOT/models/Fluo-N2DH-GOWT1-01"
 INPUT="../Fluo-N2DH-GOWT1/02"
 if [ ! -f "$MODEL/weights.pt" ]; then
-    echo "Fluo-N2DH-GOWT1-02.sh: model not found: $MODEL (train it with train-Fluo-N2DH-GOWT1-GT.sh)" >&2
+    echo "Fluo-N2DH-GOWT1-02.sh: model not found: $MODEL (ship models/ beside this script;" \
+         "train-Fluo-N2DH-GOWT1-GT.sh trains one into models/Fluo-N2DH-GOWT1-GT)" >&2
     exit 2
 fi
 if [ ! -d "$INPUT" ]; then

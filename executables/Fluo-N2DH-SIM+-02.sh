@@ -17,7 +17,8 @@ ROOT="$HERE"
 MODEL="$ROOT/models/Fluo-N2DH-SIM+-02"
 INPUT="../Fluo-N2DH-SIM+/02"
 if [ ! -f "$MODEL/weights.pt" ]; then
-    echo "Fluo-N2DH-SIM+-02.sh: model not found: $MODEL (train it with train-Fluo-N2DH-SIM+-GT.sh)" >&2
+    echo "Fluo-N2DH-SIM+-02.sh: model not found: $MODEL (ship models/ beside this script;" \
+         "train-Fluo-N2DH-SIM+-GT.sh trains one into models/Fluo-N2DH-SIM+-GT)" >&2
     exit 2
 fi
 if [ ! -d "$INPUT" ]; then
