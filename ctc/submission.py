@@ -86,10 +86,10 @@ def _write_script(path: Path, text: str) -> None:
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
-def _training_truth(models_dir: Path | None, model: str) -> str:
+def _training_truth(models_dir: Path, model: str) -> str:
     """The training data configuration (GT, ST, GT+ST) recorded in a model's config.json."""
-    config = None if models_dir is None else models_dir / model / "config.json"
-    if config is None or not config.is_file():
+    config = models_dir / model / "config.json"
+    if not config.is_file():
         return "GT"
     try:
         return str(json.loads(config.read_text()).get("training", {}).get("truth", "GT"))

@@ -23,7 +23,13 @@ from ctc.segmentation.heldout import (
     validation_frames,
 )
 from ctc.segmentation.infer import predict_image
-from ctc.segmentation.model import ModelConfig, load_model, resolve_device, write_config
+from ctc.segmentation.model import (
+    ModelConfig,
+    load_config,
+    load_model,
+    resolve_device,
+    write_config,
+)
 from ctc.segmentation.postprocess import THRESHOLD_KEYS
 from ctc.segmentation.segment import probabilities_to_instances
 
@@ -82,6 +88,25 @@ def apply_calibration(config: ModelConfig, results: list[dict]) -> ModelConfig:
     return config
 
 
+def calibrate_saved_model(model_dir: str | Path, frames: list[ValFrame], device,
+                          log=print) -> ModelConfig:
+    """Calibrate the model saved in `model_dir` on `frames` and rewrite its ``config.json``.
+
+    The chosen setting goes into ``postprocess`` and the scored grid into
+    ``scores["calibration"]`` (written atomically). Shared by training, which
+    calls it with the frames it held out, and :func:`calibrate_model`.
+    """
+    config, net = load_model(model_dir, device)
+    results = calibrate_frames(net, config, frames, device)
+    if not results:
+        log("nothing to calibrate (embedding model, or no held-out frames with gold truth)")
+        return config
+    write_config(model_dir, apply_calibration(config, results))
+    log("post-processing calibrated on the held-out frames: " + ", ".join(
+        f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in results[0].items()))
+    return config
+
+
 def calibrate_model(model_dir: str | Path, data: list[tuple[str | Path, list[str]]], *,
                     val_frames: int = 3, device: str = "auto", log=print) -> ModelConfig:
     """Calibrate the post-processing of a trained model on its training data's held-out frames.
@@ -89,24 +114,15 @@ def calibrate_model(model_dir: str | Path, data: list[tuple[str | Path, list[str
     Parameters
     ----------
     model_dir : path
-        Model folder; its ``config.json`` is rewritten (atomically) with the
-        chosen setting in ``postprocess`` and the grid in ``scores["calibration"]``.
+        Model folder; its ``config.json`` is rewritten as by :func:`calibrate_saved_model`.
     data : list of (dataset folder, sequences)
         The data the model was trained on; the same frames training held out
         (`val_frames` per sequence) are used.
     """
-    dev = resolve_device(device)
-    config, net = load_model(model_dir, dev)
+    normalization = load_config(model_dir).normalization
     frames = []
     for dataset_dir, sequences in data:
         for seq in sequences:
             held = validation_frames(Path(dataset_dir), seq, val_frames)
-            frames += load_validation(Path(dataset_dir), seq, held, config.normalization)
-    results = calibrate_frames(net, config, frames, dev)
-    if not results:
-        log("nothing to calibrate (embedding model, or no held-out frames with gold truth)")
-        return config
-    apply_calibration(config, results)
-    write_config(model_dir, config)
-    log("post-processing: " + ", ".join(f"{k}={v}" for k, v in results[0].items()))
-    return config
+            frames += load_validation(Path(dataset_dir), seq, held, normalization)
+    return calibrate_saved_model(model_dir, frames, resolve_device(device), log=log)

@@ -67,8 +67,8 @@ def three_class_instances(prob: np.ndarray, *, iterations: int = 2, min_size: in
     over the foreground along it. In all three,
     boundary pixels within `iterations` of the background are the ring the
     targets drew outside each cell and stay background; holes are filled and
-    objects below `min_size` dropped. On a perfect prediction both give back
-    the annotation (SEG 0.994-0.999 on the shared GT frames).
+    objects below `min_size` dropped. On a perfect prediction components and
+    watershed give back the annotation (SEG 0.994-0.999 on the shared GT frames).
     """
     classes = prob.argmax(0)
     between = ndi.distance_transform_edt(classes != BACKGROUND) > iterations
@@ -126,12 +126,10 @@ def instances(prob: np.ndarray, task: str, *, iterations: int = 2, min_size: int
     each method's default.
     """
     prob = correct_prior(prob, class_weights)
+    seed = {} if seed_threshold is None else {"seed_threshold": seed_threshold}
     if task == "border":
         return border_instances(prob, min_size=min_size, fill_holes=fill_holes,
-                                seed_threshold=0.5 if seed_threshold is None else seed_threshold,
-                                foreground_threshold=foreground_threshold)
+                                foreground_threshold=foreground_threshold, **seed)
     return three_class_instances(prob, iterations=iterations, min_size=min_size,
                                  fill_holes=fill_holes, method=method,
-                                 seed_threshold=0.85 if seed_threshold is None
-                                 else seed_threshold,
-                                 foreground_threshold=foreground_threshold, h=h)
+                                 foreground_threshold=foreground_threshold, h=h, **seed)

@@ -30,7 +30,7 @@ from ctc.io.naming import (
     RAW_PREFIX,
     find_frames,
 )
-from ctc.segmentation.calibrate import apply_calibration, calibrate_frames
+from ctc.segmentation.calibrate import calibrate_saved_model
 from ctc.segmentation.data import Augment, CropSampler, load_samples
 from ctc.segmentation.embedding import cosine_embedding_loss
 from ctc.segmentation.heldout import (
@@ -45,7 +45,6 @@ from ctc.segmentation.model import (
     ModelConfig,
     build_net,
     load_config,
-    load_model,
     resolve_device,
     save_model,
     write_config,
@@ -238,10 +237,5 @@ def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir
         write_config(out, best_config)
         config = best_config
     if settings.calibrate and val and config.task != "embedding":
-        config, best_net = load_model(out, device)
-        results = calibrate_frames(best_net, config, val, device)
-        write_config(out, apply_calibration(config, results))
-        log("post-processing calibrated on the held-out frames: "
-            + ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
-                        for k, v in results[0].items()))
+        config = calibrate_saved_model(out, val, device, log=log)
     return config
