@@ -17,7 +17,7 @@ Usage::
                                [--arch unet|gruunet|rshn] [--train-on 01,02]
                                [--postprocess calibrated|components]
                                [--gain LOW HIGH] [--gamma LOW HIGH]
-                               [--normalization percentile|minmax|log]
+                               [--normalization percentile|minmax|log] [--markers]
 
 ``--arch`` picks the network at the same time budget: the base-16 U-Net with
 weighted cross-entropy, GRUU-Net with the normalized focal loss, or the
@@ -34,6 +34,7 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -90,6 +91,9 @@ def main() -> None:
                         help="add random-gamma augmentation (ablation; off by default)")
     parser.add_argument("--normalization", choices=NORMALIZATIONS,
                         help="override the dataset's intensity normalisation (ablation)")
+    parser.add_argument("--markers", action="store_true",
+                        help="U-Net with a fourth channel learning the tracking markers of "
+                             "every frame, seeding the watershed (use another --runs folder)")
     parser.add_argument("--train-on", default="01,02",
                         help="training sequences to run (default both: 01->02 and 02->01)")
     args = parser.parse_args()
@@ -107,6 +111,10 @@ def main() -> None:
                 model_dir).training
             if not finished:
                 config = model_config(args.arch, s["min_size"], args.tta)
+                if args.markers:
+                    # validation during training selects checkpoints by what the model is for
+                    config = replace(config, markers=True, postprocess={
+                        **config.postprocess, "method": "markers", "seed_threshold": 0.5})
                 config.normalization = args.normalization or s.get("normalization",
                                                                     "percentile")
                 # The recurrent hourglass sees windows of frames at full width: smaller crops
@@ -146,8 +154,8 @@ def main() -> None:
             scores = evaluate(args.data / name / f"{test_seq}_GT", res, "SEG,DET,TRA")
             frames = len(list((args.data / name / test_seq).glob("t*.tif")))
             row = {"dataset": name, "arch": args.arch, "train": train_seq, "test": test_seq,
-                   "truth": s["truth"], "SEG": scores.SEG, "DET": scores.DET,
-                   "TRA": scores.TRA, "valid": report.valid,
+                   "truth": s["truth"], "markers": config.markers, "SEG": scores.SEG,
+                   "DET": scores.DET, "TRA": scores.TRA, "valid": report.valid,
                    "training_minutes": config.training.get("minutes"),
                    "steps": config.training.get("steps_done"),
                    "best_step": config.scores.get("step"),
@@ -170,10 +178,13 @@ def main() -> None:
 
 
 def post_label(row: dict) -> str:
-    """'watershed 0.85', 'distance h=2.0', 'components', or '-' (embedding models, old rows)."""
+    """'watershed 0.85', 'markers 0.5', 'markers 0.5 + shape h=2.0', 'distance h=2.0',
+    'components', or '-' (embedding models, old rows)."""
     post = row.get("postprocess") or {}
-    if post.get("method") == "watershed":
-        return f"watershed {post.get('seed_threshold')}"
+    if post.get("method") == "markers" and post.get("h") is not None:
+        return f"markers {post.get('seed_threshold')} + shape h={post['h']}"
+    if post.get("method") in ("watershed", "markers"):
+        return f"{post['method']} {post.get('seed_threshold')}"
     if post.get("method") == "distance":
         return f"distance h={post.get('h')}"
     return post.get("method", "-")

@@ -14,8 +14,20 @@ from ctc.cli import main
 from ctc.errors import CTCInputError
 from ctc.metrics import evaluate
 from ctc.metrics.matching import match_frame
-from ctc.segmentation.calibrate import GRIDS, apply_calibration, calibrate_frames
-from ctc.segmentation.data import Augment, CropSampler, load_samples, sequence_normalization
+from ctc.segmentation.calibrate import (
+    GRIDS,
+    MARKER_GRID,
+    apply_calibration,
+    calibrate_frames,
+    default_grid,
+)
+from ctc.segmentation.data import (
+    Augment,
+    CropSampler,
+    balanced_weights,
+    load_samples,
+    sequence_normalization,
+)
 from ctc.segmentation.heldout import ValFrame
 from ctc.segmentation.infer import predict_image, predict_volume
 from ctc.segmentation.losses import LOSSES, make_loss
@@ -26,13 +38,15 @@ from ctc.segmentation.targets import (
     BOUNDARY,
     CELL,
     IGNORE,
+    MARKER_LEVELS,
     annotation_mask,
     border_targets,
     erode_labels,
+    marker_target,
     merge_truths,
     three_class_target,
 )
-from ctc.segmentation.train import CHECKPOINT, TrainConfig, train
+from ctc.segmentation.train import CHECKPOINT, TrainConfig, _task_loss, train
 from ctc.toy import moving_discs, write_gt
 
 TINY = NetConfig(base=4, depth=2)
@@ -389,3 +403,97 @@ def test_prior_correction_undoes_class_weighting():
     assert corrected.argmax(0).tolist() == [[0, 1]]
     assert class_weights({"name": "nfl"}) is None
     np.testing.assert_array_equal(correct_prior(prob, None), prob)
+
+
+# --- tracking markers as a fourth channel ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def partly_segmented(toy_dataset, tmp_path_factory):
+    """The toy dataset with gold segmentations of frames 0 and 1 only (markers everywhere)."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("partial") / "Toy-Partial"
+    shutil.copytree(toy_dataset / "01", root / "01")
+    shutil.copytree(toy_dataset / "01_GT", root / "01_GT")
+    for t in range(2, 6):
+        (root / "01_GT" / "SEG" / f"man_seg{t:03d}.tif").unlink()
+    return root
+
+
+def test_marker_samples_cover_unsegmented_frames(partly_segmented):
+    samples = load_samples(partly_segmented, "01", "GT", markers=True)
+    assert [s.annotated for s in samples] == [True] * 2 + [False] * 4
+    for t, s in enumerate(samples):
+        marks = tifffile.imread(partly_segmented / "01_GT" / "TRA" / f"man_track{t:03d}.tif")
+        np.testing.assert_array_equal(s.extra, marker_target(marks))
+        assert ((s.extra > 0) <= (marks > 0)).all() and s.extra.max() == MARKER_LEVELS
+    assert all((s.target == IGNORE).all() for s in samples[2:])
+    weights = balanced_weights(samples)
+    assert weights[:2].sum() == pytest.approx(weights[2:].sum())
+    # without markers only the segmented frames train, and no fourth target exists
+    plain = load_samples(partly_segmented, "01", "GT")
+    assert len(plain) == 2 and plain[0].extra is None
+    # crops of marker-only frames centre on markers; their class target stays unknown
+    sampler = CropSampler(samples[2:], 16, np.random.default_rng(0), Augment(scale=None),
+                          object_fraction=1.0)
+    x, y, f = sampler.batch(4)
+    assert (y == IGNORE).all() and f is not None and (f == MARKER_LEVELS).any()
+    with pytest.raises(ValueError, match="three_class"):
+        load_samples(partly_segmented, "01", "GT", task="border", markers=True)
+
+
+def test_marker_loss_learns_from_frames_without_segmentation():
+    config = ModelConfig(net=TINY, markers=True)
+    assert config.net.out_channels == 4
+    with pytest.raises(ValueError, match="markers go with the three_class"):
+        ModelConfig(net=TINY, task="border", markers=True)
+    logits = torch.zeros(2, 4, 8, 8, requires_grad=True)
+    target = torch.full((2, 8, 8), IGNORE, dtype=torch.long)
+    marks = torch.zeros((2, 8, 8), dtype=torch.long)
+    marks[:, 2:5, 2:5] = MARKER_LEVELS
+    loss = _task_loss(config, make_loss("wce"), logits, target, marks)
+    loss.backward()
+    assert torch.isfinite(loss) and loss.item() == pytest.approx(np.log(2), rel=1e-5)
+    assert logits.grad[:, :3].abs().sum() == 0 and logits.grad[:, 3].abs().sum() > 0
+
+
+def test_marker_seeds_split_touching_nuclei_without_a_visible_boundary():
+    yy, xx = np.mgrid[:40, :64]
+    truth = np.zeros((40, 64), np.uint16)
+    truth[(yy - 20) ** 2 + (xx - 20) ** 2 <= 11 ** 2] = 1
+    truth[((yy - 20) ** 2 + (xx - 41) ** 2 <= 11 ** 2) & (truth == 0)] = 2
+    cell = np.where(truth > 0, 0.9, 0.05)  # the class channels see one blob
+    # the marker channel: a centre-ness cone per nucleus, as trained
+    marker = marker_target(truth) / MARKER_LEVELS
+    prob = np.stack([1 - cell - 0.01, cell, np.full_like(cell, 0.01), marker])
+    assert three_class_instances(prob, iterations=1, min_size=1).max() == 1
+    split = three_class_instances(prob, iterations=1, min_size=1, method="markers",
+                                  seed_threshold=0.5)
+    m = match_frame(truth, split)
+    assert split.max() == 2 and len(m.match_ref) == 2 and m.jaccard().min() > 0.85
+    # nuclei whose centres the marker channel is unsure of are kept whole, not dropped,
+    # or split by their shape when asked to
+    faint = prob.copy()
+    faint[3] *= 0.2
+    assert three_class_instances(faint, iterations=1, min_size=1, method="markers").max() == 1
+    by_shape = three_class_instances(faint, iterations=1, min_size=1, method="markers",
+                                     h=2.0)
+    m = match_frame(truth, by_shape)
+    assert by_shape.max() == 2 and m.jaccard().min() > 0.85
+    with pytest.raises(ValueError, match="marker channel"):
+        three_class_instances(prob[:3], method="markers")
+
+
+def test_ctc_train_with_markers(partly_segmented, tmp_path):
+    model = tmp_path / "marked"
+    assert main(["train", str(partly_segmented), "--out", str(model), "--markers",
+                 "--steps", "6", "--batch", "2", "--crop", "32", "--val-every", "3",
+                 "--val-frames", "1", "--device", "cpu", "--no-scale"]) == 0
+    config, net = load_model(model)
+    assert config.markers and config.net.out_channels == 4
+    methods = [r["method"] for r in config.scores["calibration"]]
+    assert len(methods) == len(default_grid(config)) and methods.count("markers") == len(
+        MARKER_GRID)
+    assert main(["train", str(partly_segmented), "--out", str(tmp_path / "bad"), "--markers",
+                 "--task", "border", "--steps", "1"]) == 2

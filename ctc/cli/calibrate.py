@@ -15,8 +15,10 @@ Segment the gold frames that training held out (--val-frames per sequence,
 the same frames 'ctc train' picks) with every post-processing setting of a
 small grid, and write the best (mean of SEG and DET) into the model's
 config.json: connected components of the cell class, or a seeded watershed
-whose seeds are the pixels with cell probability above 0.5 ... 0.95. The
-probabilities are predicted once. 'ctc train' already does this at the end
+whose seeds are the pixels with cell probability above 0.5 ... 0.95; models
+trained with --markers also try seeds from their marker channel (above 0.3,
+0.5 or 0.7, with or without a shape split of the regions no marker seeds).
+The probabilities are predicted once. 'ctc train' already does this at the end
 of training; use this for models trained before, or after editing a config.
 Give the data the model was trained on, never the data it will be tested on.
 """

@@ -72,6 +72,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task", default="three_class", choices=("three_class", "border"),
                    help="targets: background/cell/boundary, or eroded cells + borders with "
                         "a foreground channel and seeded watershed")
+    p.add_argument("--markers", action="store_true",
+                   help="add a fourth output channel that learns the tracking markers (GT TRA) "
+                        "of every frame, segmented or not, and seed the watershed with its "
+                        "markers (three_class task; for sequences with few segmented frames "
+                        "or touching nuclei)")
     p.add_argument("--loss", default="wce", choices=sorted(LOSSES),
                    help="loss (default wce; nfl for gruunet)")
     p.add_argument("--model-config", metavar="JSON",
@@ -119,15 +124,21 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
             return ModelConfig.from_dict(json.loads(Path(args.model_config).read_text()))
         except (OSError, ValueError, TypeError) as exc:
             raise CTCInputError(f"invalid model configuration ({exc})", args.model_config) from None
+    markers = {}
+    if args.markers:
+        if args.arch == "rshn" or args.task != "three_class":
+            raise CTCInputError("--markers goes with the three_class task of unet or gruunet")
+        markers = {"markers": True, "postprocess": {
+            **ModelConfig().postprocess, "method": "markers", "seed_threshold": 0.5}}
     if args.arch == "gruunet":
         return ModelConfig(arch="gruunet", net=GRUUConfig(), task=args.task,
                            loss={"name": "nfl" if args.loss == "wce" else args.loss},
-                           normalization=args.normalization)
+                           normalization=args.normalization, **markers)
     if args.arch == "rshn":
         return ModelConfig(arch="rshn", net=RSHNConfig(), task="embedding",
                            normalization=args.normalization)
     return ModelConfig(net=PRESETS[args.preset], task=args.task, loss={"name": args.loss},
-                       normalization=args.normalization)
+                       normalization=args.normalization, **markers)
 
 
 def training_data(datasets: list[str], sequences: str | None) -> list[tuple[str, list[str]]]:

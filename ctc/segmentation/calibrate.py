@@ -44,6 +44,19 @@ GRIDS = {
     "border": [{"seed_threshold": s} for s in (0.3, 0.4, *SEEDS)],
 }
 
+#: Settings of models with a marker channel, ahead of the rest of the grid: separating
+#: touching nuclei by their markers is what such a model is trained for, and the
+#: held-out frames of a partly segmented sequence rarely show the touching pairs that
+#: the other settings merge, so a tie must not go to those.
+#: Each threshold without, then with, the shape split of the regions no marker seeds.
+MARKER_GRID = [{"method": "markers", "seed_threshold": s, **split}
+               for s in (0.5, 0.3, 0.7) for split in ({}, {"h": 2.0})]
+
+
+def default_grid(config: ModelConfig) -> list[dict]:
+    """The candidate settings for `config` (:data:`GRIDS`, :data:`MARKER_GRID` first)."""
+    return (MARKER_GRID if config.markers else []) + GRIDS[config.task]
+
 
 #: Score differences below this are noise on a few held-out frames.
 TOLERANCE = 0.005
@@ -63,7 +76,7 @@ def calibrate_frames(net, config: ModelConfig, frames: list[ValFrame], device,
     """
     if config.task == "embedding" or not frames:
         return []
-    grid = GRIDS[config.task] if grid is None else grid
+    grid = default_grid(config) if grid is None else grid
     net.eval()
     post = config.postprocess
     probs = [predict_image(net, f.image, tile=post.get("tile", 512),

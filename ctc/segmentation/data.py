@@ -21,6 +21,7 @@ from ctc.segmentation.targets import (
     IGNORE,
     annotation_mask,
     border_targets,
+    marker_target,
     three_class_target,
     with_ignore,
 )
@@ -87,8 +88,38 @@ class Sample:
 
     image: np.ndarray           # float32 (H, W)
     target: np.ndarray          # uint8 (H, W), IGNORE where unknown
-    foreground: np.ndarray | None = None  # uint8 (H, W) for the border task
+    #: uint8 (H, W) target of the fourth output channel, IGNORE where unknown: the binary
+    #: foreground (border task) or the marker centre-ness in levels of MARKER_LEVELS
+    #: (models with ``markers``, :func:`ctc.segmentation.targets.marker_target`)
+    extra: np.ndarray | None = None
     source: str = ""
+
+    @property
+    def annotated(self) -> bool:
+        """Whether the class target labels any pixel (marker-only frames do not)."""
+        return bool((self.target != IGNORE).any())
+
+
+def _marker_target(marks: np.ndarray | None, wanted: bool, extra: np.ndarray | None,
+                   shape: tuple[int, ...]) -> np.ndarray | None:
+    """The marker target when markers are wanted (all IGNORE where the frame has none)."""
+    if not wanted:
+        return extra
+    if marks is None:
+        return np.full(shape, IGNORE, np.uint8)
+    return marker_target(marks)
+
+
+def balanced_weights(samples: list[Sample]) -> np.ndarray:
+    """Sampling weights giving the segmented samples and the marker-only ones half each.
+
+    Without them, 70 marker-only frames would starve the class target of a
+    sequence with 20 segmented ones.
+    """
+    annotated = np.array([s.annotated for s in samples])
+    if annotated.all() or not annotated.any():
+        return np.ones(len(samples))
+    return np.where(annotated, 0.5 / annotated.sum(), 0.5 / (~annotated).sum())
 
 
 def make_targets(labels: np.ndarray, known: np.ndarray, task: str,
@@ -104,7 +135,7 @@ def make_targets(labels: np.ndarray, known: np.ndarray, task: str,
 
 def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
                  task: str = "three_class", iterations: int = 2,
-                 normalization: str = "percentile",
+                 normalization: str = "percentile", markers: bool = False,
                  frames: set[int] | None = None) -> list[Sample]:
     """Annotated samples of one sequence.
 
@@ -113,6 +144,13 @@ def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
     truth : {"GT", "ST", "GT+ST"}
         Gold truth, silver truth, or both (gold overrides silver on frames
         that both annotate).
+    markers : bool
+        Give every sample the tracking markers (GT TRA) as the target of a
+        fourth channel, and add the frames that have markers but no
+        segmentation as marker-only samples (class target all IGNORE). The
+        markers cover every cell of every frame, so a sequence with a few
+        partly segmented frames (Fluo-N2DH-GOWT1) still shows the network all
+        its cells, touching ones included.
     frames : set of int, optional
         Keep only these frame numbers.
     """
@@ -143,26 +181,45 @@ def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
             sources[(t, z)] = path
     tra_dir = dataset / f"{sequence}_GT" / "TRA"
     tra = find_frames(tra_dir, TRA_PREFIX, required=False) if tra_dir.is_dir() else None
+    if markers and (tra is None or not tra.frames):
+        raise CTCInputError("marker targets requested but no tracking markers found", tra_dir)
+    if markers and task != "three_class":
+        raise ValueError("marker targets go with the three_class task")
     samples = []
     for (t, z), path in sorted(sources.items(), key=lambda kv: (kv[0][0], kv[0][1] or -1)):
         if frames is not None and t not in frames:
             continue
         image = norm(read_frame(raw.paths[t]))
         labels = read_mask(path)
-        markers = read_mask(tra.paths[t]) if tra is not None and t in tra.paths else None
+        marks = read_mask(tra.paths[t]) if tra is not None and t in tra.paths else None
         if z is not None:
             image = image[z]
-            markers = None if markers is None else markers[z]
+            marks = None if marks is None else marks[z]
         if image.ndim == 3 and labels.ndim == 3:  # a fully annotated 3D frame: all slices
             for zz in range(labels.shape[0]):
                 if labels[zz].any():
-                    known = annotation_mask(labels[zz], None if markers is None else markers[zz])
-                    target, fg = make_targets(labels[zz], known, task, iterations)
-                    samples.append(Sample(image[zz], target, fg, f"{path.name}[{zz}]"))
+                    mz = None if marks is None else marks[zz]
+                    target, extra = make_targets(labels[zz], annotation_mask(labels[zz], mz),
+                                                 task, iterations)
+                    extra = _marker_target(mz, markers, extra, labels[zz].shape)
+                    samples.append(Sample(image[zz], target, extra, f"{path.name}[{zz}]"))
             continue
-        known = annotation_mask(labels, markers)
-        target, fg = make_targets(labels, known, task, iterations)
-        samples.append(Sample(image, target, fg, path.name))
+        target, extra = make_targets(labels, annotation_mask(labels, marks), task, iterations)
+        samples.append(Sample(image, target, _marker_target(marks, markers, extra, labels.shape),
+                              path.name))
+    if markers:
+        segmented = {t for t, _ in sources}
+        for t, path in sorted(tra.paths.items()):
+            if t in segmented or t not in raw.paths or (frames is not None and t not in frames):
+                continue
+            image, marks = norm(read_frame(raw.paths[t])), read_mask(path)
+            for zz in (range(marks.shape[0]) if marks.ndim == 3 else [None]):
+                m = marks if zz is None else marks[zz]
+                if zz is not None and not m.any():
+                    continue
+                samples.append(Sample(image if zz is None else image[zz],
+                                      np.full(m.shape, IGNORE, np.uint8), marker_target(m),
+                                      path.name if zz is None else f"{path.name}[{zz}]"))
     if not samples:
         raise CTCInputError(f"no annotated frame found for truth {truth}", dataset / sequence)
     return samples
@@ -199,17 +256,24 @@ class CropSampler:
         The source of all randomness (seeded: batches reproduce).
     augment : Augment
     object_fraction : float
-        Fraction of crops centred on a cell pixel.
+        Fraction of crops centred on a cell pixel (a marker pixel in
+        marker-only samples).
+    weights : sequence of float, optional
+        Relative frequency of each sample (default: uniform).
     """
 
     def __init__(self, samples: list[Sample], crop: int, rng: np.random.Generator,
-                 augment: Augment = Augment(), object_fraction: float = 0.9):
+                 augment: Augment = Augment(), object_fraction: float = 0.9,
+                 weights=None):
         self.samples = samples
         self.crop = crop
         self.rng = rng
         self.augment = augment
         self.object_fraction = object_fraction
-        self._cells = [np.flatnonzero(s.target.ravel() == CELL) for s in samples]
+        self._p = None if weights is None else np.asarray(weights, float) / np.sum(weights)
+        self._cells = [np.flatnonzero(s.target.ravel() == CELL) if s.annotated or s.extra is None
+                       else np.flatnonzero((s.extra.ravel() > 0) & (s.extra.ravel() != IGNORE))
+                       for s in samples]
 
     def _crop(self, sample: Sample, cells: np.ndarray, size: int):
         h, w = sample.image.shape
@@ -223,9 +287,9 @@ class CropSampler:
         image = np.pad(sample.image[ys, xs], pads, mode="reflect" if min(h, w) > size
                        else "constant")
         target = np.pad(sample.target[ys, xs], pads, constant_values=IGNORE)
-        fg = None if sample.foreground is None else np.pad(
-            sample.foreground[ys, xs], pads, constant_values=IGNORE)
-        return image, target, fg
+        extra = None if sample.extra is None else np.pad(
+            sample.extra[ys, xs], pads, constant_values=IGNORE)
+        return image, target, extra
 
     def _elastic(self, arrays: list[np.ndarray], orders: list[int]) -> list[np.ndarray]:
         shape = arrays[0].shape
@@ -237,16 +301,17 @@ class CropSampler:
                 for a, o in zip(arrays, orders, strict=True)]
 
     def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """`n` augmented crops: images (n, 1, S, S), targets (n, S, S), foregrounds or None."""
-        images, targets, fgs = [], [], []
+        """`n` augmented crops: images (n, 1, S, S), targets (n, S, S), extra targets or None."""
+        images, targets, extras = [], [], []
         for _ in range(n):
-            i = int(self.rng.integers(len(self.samples)))
+            i = (int(self.rng.integers(len(self.samples))) if self._p is None
+                 else int(self.rng.choice(len(self.samples), p=self._p)))
             zoom = 1.0
             if self.augment.scale is not None:
                 zoom = float(np.exp(self.rng.uniform(*np.log(self.augment.scale))))
             size = max(8, int(round(self.crop / zoom)))
-            image, target, fg = self._crop(self.samples[i], self._cells[i], size)
-            arrays = [image, target] + ([fg] if fg is not None else [])
+            image, target, extra = self._crop(self.samples[i], self._cells[i], size)
+            arrays = [image, target] + ([extra] if extra is not None else [])
             if self.augment.elastic:
                 arrays = self._elastic(arrays, [1] + [0] * (len(arrays) - 1))
             k = int(self.rng.integers(4)) if self.augment.rot90 else 0
@@ -278,8 +343,8 @@ class CropSampler:
             images.append(x[0])
             targets.append(labels[0][0, 0].long())
             if len(labels) > 1:
-                fgs.append(labels[1][0, 0].long())
+                extras.append(labels[1][0, 0].long())
         x = torch.stack(images)
         y = torch.stack(targets)
-        f = torch.stack(fgs) if fgs else None
+        f = torch.stack(extras) if extras else None
         return x, y, f

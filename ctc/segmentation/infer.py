@@ -51,7 +51,7 @@ def _predict(net: UNet, x: torch.Tensor, tta) -> torch.Tensor:
 
 
 def _activate(logits: torch.Tensor) -> torch.Tensor:
-    """Softmax over the class channels; a 4th (foreground) channel goes through a sigmoid."""
+    """Softmax over the class channels; a 4th (foreground or marker) channel: a sigmoid."""
     if logits.shape[1] == 4:
         return torch.cat([logits[:, :3].softmax(1), logits[:, 3:].sigmoid()], dim=1)
     return logits.softmax(1)

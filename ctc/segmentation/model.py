@@ -39,6 +39,10 @@ class ModelConfig:
         Targets: background/cell/boundary classes, eroded cells + borders with
         a foreground channel (seeded watershed), or per-pixel embeddings
         clustered into instances (RSHN).
+    markers : bool
+        A fourth output channel learns the tracking markers (GT TRA) of every
+        frame, segmented or not; the ``markers`` post-processing seeds one
+        watershed basin per predicted marker (three_class only).
     iterations : int
         Boundary width (three_class) or erosion/border width (border).
     loss : dict
@@ -60,6 +64,7 @@ class ModelConfig:
         default_factory=lambda: NetConfig(base=16))
     task: str = "three_class"
     arch: str = "unet"
+    markers: bool = False
     iterations: int = 2
     loss: dict = field(default_factory=lambda: {"name": "wce"})
     normalization: str = "percentile"
@@ -81,11 +86,13 @@ class ModelConfig:
         if self.task not in tasks:
             raise ValueError(f"task of a {self.arch} model must be one of {tasks}, "
                              f"got {self.task!r}")
+        if self.markers and self.task != "three_class":
+            raise ValueError(f"markers go with the three_class task, not {self.task!r}")
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {NORMALIZATIONS}, "
                              f"got {self.normalization!r}")
         if self.arch != "rshn":
-            expected = 4 if self.task == "border" else 3
+            expected = 4 if self.task == "border" or self.markers else 3
             if self.net.out_channels != expected:
                 self.net = config_class(**{**self.net.to_dict(), "out_channels": expected})
 

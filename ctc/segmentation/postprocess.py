@@ -48,10 +48,27 @@ def correct_prior(prob: np.ndarray, weights) -> np.ndarray:
     return out
 
 
+def _distance_seeds(cells: np.ndarray, mask: np.ndarray, h: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Watershed surface and seeds of the shape split: one seed per bulge of `cells`.
+
+    Touching round nuclei whose dividing line the network barely sees still
+    have two maxima of the distance transform at least `h` pixels high.
+    """
+    surface = -ndi.distance_transform_edt(cells & mask)
+    return surface, connected_components(h_maxima(-surface, h), connectivity=2)
+
+
+def _seed_every_region(seeds: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """Add each region of `regions` that holds no seed as a seed of its own."""
+    orphan = (regions > 0) & ~np.isin(regions, regions[seeds > 0])
+    return np.where(orphan, regions + seeds.max(), seeds)
+
+
 def three_class_instances(prob: np.ndarray, *, iterations: int = 2, min_size: int = 20,
                           fill_holes: bool = True, method: str = "components",
                           seed_threshold: float = 0.85, foreground_threshold: float = 0.5,
-                          h: float = 2.0) -> np.ndarray:
+                          h: float | None = None) -> np.ndarray:
     """Instances from background/cell/boundary probabilities (C, ...).
 
     ``method="components"``: connected components of the cell class (argmax),
@@ -63,32 +80,56 @@ def three_class_instances(prob: np.ndarray, *, iterations: int = 2, min_size: in
     boundary is faint still get a seed each (dense DIC-C2DH-HeLa).
     ``method="distance"``: the classic shape split for round nuclei: the
     distance transform of the region where the cell probability exceeds
-    `seed_threshold`, one seed per maximum at least `h` pixels high, flooded
-    over the foreground along it. In all three,
+    `seed_threshold`, one seed per maximum at least `h` pixels high (2 if
+    None), flooded over the foreground along it. ``method="markers"`` (models with a marker
+    channel, ``prob[3]``, trained to peak at the centre of each tracking
+    marker): one seed per connected region where it exceeds `seed_threshold`,
+    flooding the foreground along the boundary-minus-cell-minus-marker
+    probability, so that two touching nuclei whose dividing line is invisible
+    split where their markers fade. A foreground region where the marker
+    channel stays below `seed_threshold` (a cell whose centre the network is
+    unsure of, such as a nucleus far dimmer than any it was trained on) is
+    split by shape as in ``"distance"`` with prominence `h`, or kept whole
+    when `h` is None.
+    In all four,
     boundary pixels within `iterations` of the background are the ring the
     targets drew outside each cell and stay background; holes are filled and
     objects below `min_size` dropped. On a perfect prediction components and
     watershed give back the annotation (SEG 0.994-0.999 on the shared GT frames).
     """
-    classes = prob.argmax(0)
+    classes = prob[:3].argmax(0)
     between = ndi.distance_transform_edt(classes != BACKGROUND) > iterations
     outer_ring = (classes == BOUNDARY) & ~between
-    if method in ("watershed", "distance"):
-        p = prob / np.maximum(prob[:3].sum(0), 1e-12)
+    if method in ("watershed", "distance", "markers"):
+        p = prob[:3] / np.maximum(prob[:3].sum(0), 1e-12)
         foreground = (p[BACKGROUND] < 1 - foreground_threshold) & ~outer_ring
-        if method == "watershed":
+        if method == "markers":
+            if prob.shape[0] < 4:
+                raise ValueError("method 'markers' needs a model with a marker channel")
+            marker = prob[3]
+            seeds = connected_components((marker > seed_threshold) & foreground,
+                                         connectivity=1)
+            surface = p[BOUNDARY] - p[CELL] - marker
+            # cells the class channels see but the marker channel misses (the network is
+            # unsure of their centres): split by shape, or kept whole
+            regions = connected_components(foreground, connectivity=1)
+            orphan = (regions > 0) & ~np.isin(regions, regions[seeds > 0])
+            if h is not None and orphan.any():
+                shape_surface, shape_seeds = _distance_seeds(p[CELL] > 0.5, orphan, h)
+                surface = np.where(orphan, shape_surface, surface)
+                seeds = np.where(shape_seeds > 0, shape_seeds + seeds.max(), seeds)
+            seeds = _seed_every_region(seeds, regions)
+        elif method == "watershed":
             seeds = connected_components(p[CELL] > seed_threshold, connectivity=1)
             surface = p[BOUNDARY] - p[CELL]
         else:
-            # one seed per bulge of the cell region: touching round nuclei whose dividing
-            # line the network barely sees still have two distance maxima
-            surface = -ndi.distance_transform_edt((p[CELL] > seed_threshold) & foreground)
-            seeds = connected_components(h_maxima(-surface, h), connectivity=2)
+            surface, seeds = _distance_seeds(p[CELL] > seed_threshold, foreground,
+                                             2.0 if h is None else h)
         grown = watershed(surface, markers=seeds, mask=foreground)
         return _clean(grown, min_size, fill_holes)
     if method != "components":
         raise ValueError(f"unknown post-processing method {method!r}: "
-                         "use 'components', 'watershed' or 'distance'")
+                         "use 'components', 'watershed', 'distance' or 'markers'")
     cells = connected_components(classes == CELL, connectivity=1)
     grown = expand_labels(cells, iterations)
     grown[~((cells > 0) | ((classes == BOUNDARY) & between))] = 0
@@ -116,16 +157,18 @@ THRESHOLD_KEYS = ("method", "seed_threshold", "foreground_threshold", "h")
 def instances(prob: np.ndarray, task: str, *, iterations: int = 2, min_size: int = 20,
               fill_holes: bool = True, class_weights=None, method: str = "components",
               seed_threshold: float | None = None, foreground_threshold: float = 0.5,
-              h: float = 2.0) -> np.ndarray:
+              h: float | None = None) -> np.ndarray:
     """Instance labels (uint16) from the probabilities of a model of `task`.
 
     `class_weights` are those of the training loss, whose bias is removed
     first (:func:`correct_prior`). `method` and the thresholds choose the
     three-class post-processing (:func:`three_class_instances`); the border
     task always uses its seeded watershed. A missing `seed_threshold` takes
-    each method's default.
+    each method's default (0.85; 0.5 for ``markers``).
     """
     prob = correct_prior(prob, class_weights)
+    if seed_threshold is None and method == "markers":
+        seed_threshold = 0.5
     seed = {} if seed_threshold is None else {"seed_threshold": seed_threshold}
     if task == "border":
         return border_instances(prob, min_size=min_size, fill_holes=fill_holes,

@@ -6,6 +6,7 @@
 - :func:`border_targets`: the border approach of the two-network + watershed
   method: eroded cells (seeds) and dilated borders between touching cells,
   with the binary foreground target of the second network.
+- :func:`marker_target`: a centre-ness cone per tracking marker.
 - :func:`annotation_mask`: which pixels carry a label, for partially
   annotated frames (unannotated cells must not be learnt as background).
 - :func:`merge_truths`: gold truth overrides silver truth frame by frame.
@@ -91,6 +92,28 @@ def border_targets(labels: np.ndarray, erosion: int = 2,
     classes = seeds.astype(np.uint8) * CELL
     classes[border & ~seeds] = BOUNDARY
     return classes, (labels > 0).astype(np.uint8)
+
+
+#: Marker targets are stored as uint8 levels 0..MARKER_LEVELS (IGNORE stays apart).
+MARKER_LEVELS = 100
+
+
+def marker_target(markers: np.ndarray) -> np.ndarray:
+    """Centre-ness of each tracking marker (uint8 levels, 0 outside, MARKER_LEVELS at centres).
+
+    The distance to the marker's edge, divided by its largest value in that
+    marker: a cone per cell, so that two touching cells whose network output
+    is unsure still show two peaks with a dip between them.
+    """
+    inside = (markers > 0) & ~touching(markers, 1)
+    distance = ndi.distance_transform_edt(inside)
+    labels = np.where(inside, markers, 0)
+    peak = np.zeros(int(markers.max()) + 1)
+    present = np.unique(labels[labels > 0])
+    if len(present):
+        peak[present] = ndi.maximum(distance, labels, present)
+    scale = np.where(labels > 0, peak[labels], 1.0)
+    return np.round(MARKER_LEVELS * distance / np.maximum(scale, 1e-12)).astype(np.uint8)
 
 
 def annotation_mask(labels: np.ndarray, markers: np.ndarray | None,

@@ -31,7 +31,7 @@ from ctc.io.naming import (
     find_frames,
 )
 from ctc.segmentation.calibrate import calibrate_saved_model
-from ctc.segmentation.data import Augment, CropSampler, load_samples
+from ctc.segmentation.data import Augment, CropSampler, balanced_weights, load_samples
 from ctc.segmentation.embedding import cosine_embedding_loss
 from ctc.segmentation.heldout import (
     evaluate_frames,
@@ -50,7 +50,7 @@ from ctc.segmentation.model import (
     write_config,
 )
 from ctc.segmentation.sequences import WindowSampler, load_tracked_frames
-from ctc.segmentation.targets import IGNORE
+from ctc.segmentation.targets import IGNORE, MARKER_LEVELS
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -92,12 +92,21 @@ def _save_checkpoint(path: Path, state: dict) -> None:
             os.remove(tmp)
 
 
-def _task_loss(config: ModelConfig, loss_fn, logits, target, foreground) -> torch.Tensor:
-    loss = loss_fn(logits[:, :3], target)
-    if config.task == "border":
-        valid = foreground != IGNORE
-        loss = loss + F.binary_cross_entropy_with_logits(logits[:, 3][valid],
-                                                         foreground[valid].float())
+def _task_loss(config: ModelConfig, loss_fn, logits, target, extra) -> torch.Tensor:
+    """Class loss plus, for a fourth channel, binary cross-entropy with its target.
+
+    The target is the foreground (0/1, border task) or the marker centre-ness
+    (a soft target in [0, 1]). Crops of marker-only frames have no class
+    target at all; they add only the marker term.
+    """
+    known = target != IGNORE
+    loss = (loss_fn(logits[:, :3], target) if bool(known.any())
+            else logits[:, :3].sum() * 0.0)
+    if extra is not None:
+        valid = extra != IGNORE
+        if bool(valid.any()):
+            goal = extra[valid].float() / (MARKER_LEVELS if config.markers else 1)
+            loss = loss + F.binary_cross_entropy_with_logits(logits[:, 3][valid], goal)
     return loss
 
 
@@ -156,13 +165,19 @@ def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir
             else:
                 samples += load_samples(dataset_dir, seq, settings.truth, task=config.task,
                                         iterations=config.iterations,
-                                        normalization=config.normalization, frames=keep)
+                                        normalization=config.normalization,
+                                        markers=config.markers, frames=keep)
         if config.task == "embedding":
             samplers.append(WindowSampler(samples, settings.window, settings.crop, rng,
                                           settings.augment))
         else:
-            samplers.append(CropSampler(samples, settings.crop, rng, settings.augment))
-        log(f"{dataset_dir.name} {'+'.join(sequences)}: {len(samples)} training images")
+            samplers.append(CropSampler(samples, settings.crop, rng, settings.augment,
+                                        weights=balanced_weights(samples)
+                                        if config.markers else None))
+        marker_only = 0 if config.task == "embedding" else sum(not s.annotated
+                                                               for s in samples)
+        log(f"{dataset_dir.name} {'+'.join(sequences)}: {len(samples)} training images"
+            + (f" ({marker_only} with tracking markers only)" if marker_only else ""))
     net = build_net(config).to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=settings.lr,
                                   weight_decay=settings.weight_decay)
