@@ -71,8 +71,9 @@ def main() -> None:
             "test", "SEG", "DET", "TRA", "inference_seconds")}
         write_config(target, config)
         params = count_parameters(load_model(target)[1])
+        net = arch + (" + markers" if row.get("markers") else "")
         lines.append(
-            f"| `{name}` | {arch}{' + markers' if row.get('markers') else ''} | {dataset} | {row['train']} | {row['truth']} | {params:,} | "
+            f"| `{name}` | {net} | {dataset} | {row['train']} | {row['truth']} | {params:,} | "
             f"{row['training_minutes']:.1f} min CPU, {row['steps']} steps | "
             f"{post_label(row)} | {row['test']} | "
             f"{row['SEG']:.3f} | {row['DET']:.3f} | {row['TRA']:.3f} |\n")
