@@ -52,7 +52,7 @@ from ctc.segmentation.model import (  # noqa: E402
     write_config,
 )
 from ctc.segmentation.nets import NetConfig, count_parameters  # noqa: E402
-from ctc.segmentation.postprocess import THRESHOLD_KEYS  # noqa: E402
+from ctc.segmentation.postprocess import MARKER_DEFAULTS, THRESHOLD_KEYS  # noqa: E402
 from ctc.segmentation.rshn import RSHNConfig  # noqa: E402
 from ctc.segmentation.train import CHECKPOINT, TrainConfig, train  # noqa: E402
 
@@ -113,8 +113,8 @@ def main() -> None:
                 config = model_config(args.arch, s["min_size"], args.tta)
                 if args.markers:
                     # validation during training selects checkpoints by what the model is for
-                    config = replace(config, markers=True, postprocess={
-                        **config.postprocess, "method": "markers", "seed_threshold": 0.5})
+                    config = replace(config, markers=True,
+                                     postprocess={**config.postprocess, **MARKER_DEFAULTS})
                 config.normalization = args.normalization or s.get("normalization",
                                                                     "percentile")
                 # The recurrent hourglass sees windows of frames at full width: smaller crops

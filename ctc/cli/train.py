@@ -14,6 +14,7 @@ from ctc.segmentation.gruunet import GRUUConfig
 from ctc.segmentation.losses import LOSSES
 from ctc.segmentation.model import ModelConfig
 from ctc.segmentation.nets import XBNET, NetConfig
+from ctc.segmentation.postprocess import MARKER_DEFAULTS
 from ctc.segmentation.rshn import RSHNConfig
 from ctc.segmentation.train import TrainConfig, train
 
@@ -124,21 +125,20 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
             return ModelConfig.from_dict(json.loads(Path(args.model_config).read_text()))
         except (OSError, ValueError, TypeError) as exc:
             raise CTCInputError(f"invalid model configuration ({exc})", args.model_config) from None
-    markers = {}
-    if args.markers:
-        if args.arch == "rshn" or args.task != "three_class":
-            raise CTCInputError("--markers goes with the three_class task of unet or gruunet")
-        markers = {"markers": True, "postprocess": {
-            **ModelConfig().postprocess, "method": "markers", "seed_threshold": 0.5}}
-    if args.arch == "gruunet":
-        return ModelConfig(arch="gruunet", net=GRUUConfig(), task=args.task,
-                           loss={"name": "nfl" if args.loss == "wce" else args.loss},
+    markers = {"markers": True, "postprocess": {**ModelConfig().postprocess,
+                                                **MARKER_DEFAULTS}} if args.markers else {}
+    try:  # ModelConfig says which combinations are allowed (markers: three_class only)
+        if args.arch == "gruunet":
+            return ModelConfig(arch="gruunet", net=GRUUConfig(), task=args.task,
+                               loss={"name": "nfl" if args.loss == "wce" else args.loss},
+                               normalization=args.normalization, **markers)
+        if args.arch == "rshn":
+            return ModelConfig(arch="rshn", net=RSHNConfig(), task="embedding",
+                               normalization=args.normalization, **markers)
+        return ModelConfig(net=PRESETS[args.preset], task=args.task, loss={"name": args.loss},
                            normalization=args.normalization, **markers)
-    if args.arch == "rshn":
-        return ModelConfig(arch="rshn", net=RSHNConfig(), task="embedding",
-                           normalization=args.normalization)
-    return ModelConfig(net=PRESETS[args.preset], task=args.task, loss={"name": args.loss},
-                       normalization=args.normalization, **markers)
+    except ValueError as exc:
+        raise CTCInputError(f"invalid options ({exc})") from None
 
 
 def training_data(datasets: list[str], sequences: str | None) -> list[tuple[str, list[str]]]:

@@ -100,14 +100,9 @@ class Sample:
         return bool((self.target != IGNORE).any())
 
 
-def _marker_target(marks: np.ndarray | None, wanted: bool, extra: np.ndarray | None,
-                   shape: tuple[int, ...]) -> np.ndarray | None:
-    """The marker target when markers are wanted (all IGNORE where the frame has none)."""
-    if not wanted:
-        return extra
-    if marks is None:
-        return np.full(shape, IGNORE, np.uint8)
-    return marker_target(marks)
+def _marker_target(marks: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+    """The marker target of a frame (all IGNORE where the frame has no markers)."""
+    return np.full(shape, IGNORE, np.uint8) if marks is None else marker_target(marks)
 
 
 def balanced_weights(samples: list[Sample]) -> np.ndarray:
@@ -201,12 +196,14 @@ def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
                     mz = None if marks is None else marks[zz]
                     target, extra = make_targets(labels[zz], annotation_mask(labels[zz], mz),
                                                  task, iterations)
-                    extra = _marker_target(mz, markers, extra, labels[zz].shape)
+                    if markers:
+                        extra = _marker_target(mz, labels[zz].shape)
                     samples.append(Sample(image[zz], target, extra, f"{path.name}[{zz}]"))
             continue
         target, extra = make_targets(labels, annotation_mask(labels, marks), task, iterations)
-        samples.append(Sample(image, target, _marker_target(marks, markers, extra, labels.shape),
-                              path.name))
+        if markers:
+            extra = _marker_target(marks, labels.shape)
+        samples.append(Sample(image, target, extra, path.name))
     if markers:
         segmented = {t for t, _ in sources}
         for t, path in sorted(tra.paths.items()):

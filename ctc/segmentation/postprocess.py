@@ -59,10 +59,14 @@ def _distance_seeds(cells: np.ndarray, mask: np.ndarray, h: float
     return surface, connected_components(h_maxima(-surface, h), connectivity=2)
 
 
+def _unseeded(seeds: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """Pixels of the regions of `regions` that hold no seed (bool)."""
+    return (regions > 0) & ~np.isin(regions, regions[seeds > 0])
+
+
 def _seed_every_region(seeds: np.ndarray, regions: np.ndarray) -> np.ndarray:
     """Add each region of `regions` that holds no seed as a seed of its own."""
-    orphan = (regions > 0) & ~np.isin(regions, regions[seeds > 0])
-    return np.where(orphan, regions + seeds.max(), seeds)
+    return np.where(_unseeded(seeds, regions), regions + seeds.max(), seeds)
 
 
 def three_class_instances(prob: np.ndarray, *, iterations: int = 2, min_size: int = 20,
@@ -113,7 +117,7 @@ def three_class_instances(prob: np.ndarray, *, iterations: int = 2, min_size: in
             # cells the class channels see but the marker channel misses (the network is
             # unsure of their centres): split by shape, or kept whole
             regions = connected_components(foreground, connectivity=1)
-            orphan = (regions > 0) & ~np.isin(regions, regions[seeds > 0])
+            orphan = _unseeded(seeds, regions)
             if h is not None and orphan.any():
                 shape_surface, shape_seeds = _distance_seeds(p[CELL] > 0.5, orphan, h)
                 surface = np.where(orphan, shape_surface, surface)
@@ -150,6 +154,9 @@ def border_instances(prob: np.ndarray, *, min_size: int = 20, fill_holes: bool =
     return _clean(labels, min_size, fill_holes)
 
 
+#: Post-processing of a model with a marker channel before calibration chooses its own.
+MARKER_DEFAULTS = {"method": "markers", "seed_threshold": 0.5}
+
 #: Post-processing settings of a model config (``postprocess``) that :func:`instances` uses.
 THRESHOLD_KEYS = ("method", "seed_threshold", "foreground_threshold", "h")
 
@@ -168,7 +175,7 @@ def instances(prob: np.ndarray, task: str, *, iterations: int = 2, min_size: int
     """
     prob = correct_prior(prob, class_weights)
     if seed_threshold is None and method == "markers":
-        seed_threshold = 0.5
+        seed_threshold = MARKER_DEFAULTS["seed_threshold"]
     seed = {} if seed_threshold is None else {"seed_threshold": seed_threshold}
     if task == "border":
         return border_instances(prob, min_size=min_size, fill_holes=fill_holes,
