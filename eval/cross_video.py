@@ -18,6 +18,7 @@ Usage::
                                [--postprocess calibrated|components]
                                [--gain LOW HIGH] [--gamma LOW HIGH]
                                [--normalization percentile|minmax|log] [--markers]
+                               [--recalibrate]
 
 ``--arch`` picks the network at the same time budget: the base-16 U-Net with
 weighted cross-entropy, GRUU-Net with the normalized focal loss, or the
@@ -94,6 +95,9 @@ def main() -> None:
     parser.add_argument("--markers", action="store_true",
                         help="U-Net with a fourth channel learning the tracking markers of "
                              "every frame, seeding the watershed (use another --runs folder)")
+    parser.add_argument("--recalibrate", action="store_true",
+                        help="choose the post-processing of finished models again with the "
+                             "current grid (held-out training frames) before evaluating")
     parser.add_argument("--train-on", default="01,02",
                         help="training sequences to run (default both: 01->02 and 02->01)")
     args = parser.parse_args()
@@ -134,8 +138,8 @@ def main() -> None:
                 train(config, [(args.data / name, [train_seq])], model_dir, settings,
                       resume=(model_dir / CHECKPOINT).exists(), progress=False)
             config = load_config(model_dir)
-            if (config.task != "embedding" and "calibration" not in config.scores
-                    and args.postprocess == "calibrated"):
+            if (config.task != "embedding" and args.postprocess == "calibrated"
+                    and ("calibration" not in config.scores or args.recalibrate)):
                 # models trained before training calibrated its post-processing
                 config = calibrate_model(model_dir, [(args.data / name, [train_seq])],
                                          device=args.device)
@@ -179,15 +183,18 @@ def main() -> None:
 
 def post_label(row: dict) -> str:
     """'watershed 0.85', 'markers 0.5', 'markers 0.5 + shape h=2.0', 'distance h=2.0',
-    'components', or '-' (embedding models, old rows)."""
+    'components', or '-' (embedding models, old rows); ' + split 0.85' when objects
+    less convex than that are cut at their necks."""
     post = row.get("postprocess") or {}
     if post.get("method") == "markers" and post.get("h") is not None:
-        return f"markers {post.get('seed_threshold')} + shape h={post['h']}"
-    if post.get("method") in ("watershed", "markers"):
-        return f"{post['method']} {post.get('seed_threshold')}"
-    if post.get("method") == "distance":
-        return f"distance h={post.get('h')}"
-    return post.get("method", "-")
+        label = f"markers {post.get('seed_threshold')} + shape h={post['h']}"
+    elif post.get("method") in ("watershed", "markers"):
+        label = f"{post['method']} {post.get('seed_threshold')}"
+    elif post.get("method") == "distance":
+        label = f"distance h={post.get('h')}"
+    else:
+        label = post.get("method", "-")
+    return label + (f" + split {post['split']}" if post.get("split") is not None else "")
 
 
 def key(row: dict) -> tuple:

@@ -20,6 +20,7 @@ from ctc.segmentation.calibrate import (
     apply_calibration,
     calibrate_frames,
     default_grid,
+    split_threshold,
 )
 from ctc.segmentation.data import (
     Augment,
@@ -33,7 +34,12 @@ from ctc.segmentation.infer import predict_image, predict_volume
 from ctc.segmentation.losses import LOSSES, make_loss
 from ctc.segmentation.model import ModelConfig, load_model
 from ctc.segmentation.nets import XBNET, NetConfig, UNet, count_parameters
-from ctc.segmentation.postprocess import border_instances, three_class_instances
+from ctc.segmentation.postprocess import (
+    border_instances,
+    instances,
+    split_clumps,
+    three_class_instances,
+)
 from ctc.segmentation.targets import (
     BOUNDARY,
     CELL,
@@ -216,6 +222,41 @@ def test_distance_seeds_split_touching_round_nuclei():
     assert split.max() == 2 and len(m.match_ref) == 2 and m.jaccard().min() > 0.85
 
 
+def touching_discs(width: int = 110) -> tuple[np.ndarray, np.ndarray]:
+    """Two touching round nuclei (radius 12) as truth, and as one merged object."""
+    yy, xx = np.mgrid[:40, :width]
+    truth = np.zeros((40, width), np.uint16)
+    truth[(yy - 20) ** 2 + (xx - 16) ** 2 <= 12 ** 2] = 1
+    truth[((yy - 20) ** 2 + (xx - 39) ** 2 <= 12 ** 2) & (truth == 0)] = 2
+    return truth, (truth > 0).astype(np.uint16)
+
+
+def test_split_clumps_cuts_merged_nuclei_and_keeps_convex_cells():
+    yy, xx = np.mgrid[:40, :110]
+    truth, merged = touching_discs()
+    lone = (yy - 20) ** 2 + (xx - 80) ** 2 <= 12 ** 2
+    merged[lone] = 2
+    split = split_clumps(merged)
+    m = match_frame(truth, split)
+    assert split.max() == 3 and len(m.match_ref) == 2 and m.jaccard().min() > 0.9
+    assert np.array_equal(split[lone], np.full(lone.sum(), split[20, 80]))
+    assert np.array_equal(split > 0, merged > 0)
+    # above the solidity threshold nothing is cut
+    assert split_clumps(merged, solidity=0.8).max() == 2
+    # a cell with a small bulge (a fifth of its area) stays whole unless the parts may be small
+    bulged = np.zeros((40, 110), np.uint16)
+    bulged[(yy - 20) ** 2 + (xx - 72) ** 2 <= 12 ** 2] = 5
+    bulged[(yy - 20) ** 2 + (xx - 90) ** 2 <= 6 ** 2] = 5
+    assert split_clumps(bulged, solidity=0.9).max() == 1
+    assert split_clumps(bulged, solidity=0.9, min_fraction=0.1).max() == 2
+    assert split_clumps(np.zeros((5, 5), np.uint16)).max() == 0
+    # instances() applies it after any method when asked
+    cell = np.where(merged > 0, 0.9, 0.05)
+    prob = np.stack([1 - cell - 0.01, cell, np.full_like(cell, 0.01)])
+    assert instances(prob, "three_class", iterations=1, min_size=1).max() == 2
+    assert instances(prob, "three_class", iterations=1, min_size=1, split=0.85).max() == 3
+
+
 class FixedPrediction(torch.nn.Module):
     """A 'network' whose softmax is a given probability map, whatever the input."""
 
@@ -233,7 +274,7 @@ def test_calibration_chooses_the_watershed_where_components_merge():
     config = ModelConfig(net=TINY, iterations=1, loss={"name": "nfl"},
                          postprocess={"min_size": 1, "tile": 64})
     results = calibrate_frames(FixedPrediction(prob), config, [frame], "cpu")
-    assert len(results) == len(GRIDS["three_class"])
+    assert len(results) == len(default_grid(config)) == len(GRIDS["three_class"])
     assert results[0]["method"] == "watershed" and results[0]["SEG"] > 0.8
     components = next(r for r in results if r["method"] == "components")
     assert components["SEG"] < 0.7
@@ -246,6 +287,33 @@ def test_calibration_chooses_the_watershed_where_components_merge():
     assert config.postprocess["method"] == "watershed"
     assert config.postprocess["seed_threshold"] == results[0]["seed_threshold"]
     assert config.postprocess["min_size"] == 1 and config.scores["calibration"] == results
+
+
+def test_calibration_keeps_the_clump_split_unless_held_out_frames_refute_it():
+    truth, merged = touching_discs(64)
+    cell = np.where(merged > 0, 0.9, 0.05)  # no boundary seen at all
+    prob = np.stack([1 - cell - 0.01, cell, np.full_like(cell, 0.01)])
+    config = ModelConfig(net=TINY, iterations=1, loss={"name": "nfl"},
+                         postprocess={"min_size": 1, "tile": 64})
+    frame = ValFrame(np.zeros(truth.shape, np.float32), truth, None)
+    results = calibrate_frames(FixedPrediction(prob), config, [frame], "cpu", split=0.9)
+    assert len(results) == 2 * len(GRIDS["three_class"])
+    assert results[0]["split"] == 0.9 and results[0]["SEG"] > 0.9
+    assert all(r["SEG"] < 0.6 for r in results if "split" not in r)
+    # a tie (no clump on the held-out frames) keeps the split
+    lone = np.where(truth == 1, 1, 0).astype(np.uint16)
+    cell = np.where(lone > 0, 0.9, 0.05)
+    single = np.stack([1 - cell - 0.01, cell, np.full_like(cell, 0.01)])
+    tie = calibrate_frames(FixedPrediction(single), config,
+                           [ValFrame(np.zeros(truth.shape, np.float32), lone, None)], "cpu",
+                           split=0.9)
+    assert tie[0] == {"method": "components", "split": 0.9, "SEG": 1.0}
+    # held-out cells that are one non-convex object each: the split loses and is left off
+    whole = ValFrame(np.zeros(truth.shape, np.float32), merged, None)
+    results = calibrate_frames(FixedPrediction(prob), config, [whole], "cpu", split=0.9)
+    assert "split" not in results[0] and results[0]["SEG"] > 0.99
+    apply_calibration(config, results)
+    assert "split" not in config.postprocess
 
 
 # --- training, resume, ctc run -------------------------------------------------------
@@ -271,6 +339,17 @@ def quick(**kwargs) -> TrainConfig:
                 device="cpu", augment=Augment(scale=None))
     base.update(kwargs)
     return TrainConfig(**base)
+
+
+def test_split_threshold_is_a_low_quantile_of_gold_solidity(toy_dataset, tmp_path):
+    from skimage.measure import regionprops
+
+    solidity = [r.solidity for path in sorted((toy_dataset / "01_GT" / "SEG").glob("*.tif"))
+                for r in regionprops(tifffile.imread(path)) if r.area >= 20]
+    value = split_threshold([(toy_dataset, ["01"])], min_size=20)
+    assert value == round(float(np.quantile(solidity, 0.01)), 3) and 0.8 < value < 1
+    assert value <= np.median(solidity)
+    assert split_threshold([(tmp_path, ["01"])]) is None  # no gold segmentation
 
 
 def test_samples_and_sampler(toy_dataset):
@@ -357,7 +436,9 @@ def test_ctc_train_and_run_produce_a_valid_result(toy_dataset, tmp_path, capsys)
     assert main(["calibrate", str(model), str(toy_dataset), "--val-frames", "1",
                  "--device", "cpu", "--json"]) == 0
     grid = json.loads(capsys.readouterr().out)["grid"]
-    assert len(grid) == len(GRIDS["three_class"]) and all(0 <= g["SEG"] <= 1 for g in grid)
+    assert len(grid) == 2 * len(GRIDS["three_class"]) and all(0 <= g["SEG"] <= 1 for g in grid)
+    split = split_threshold([(toy_dataset, ["01"])], calibrated["postprocess"]["min_size"])
+    assert sum(g.get("split") == split for g in grid) == len(GRIDS["three_class"])
     assert main(["run", str(toy_dataset), "01", "--model", str(model),
                  "--device", "cpu"]) == 0
     assert "VALID" in capsys.readouterr().out
@@ -493,7 +574,8 @@ def test_ctc_train_with_markers(partly_segmented, tmp_path):
     config, net = load_model(model)
     assert config.markers and config.net.out_channels == 4
     methods = [r["method"] for r in config.scores["calibration"]]
-    assert len(methods) == len(default_grid(config)) and methods.count("markers") == len(
-        MARKER_GRID)
+    split = split_threshold([(partly_segmented, ["01"])], config.postprocess["min_size"])
+    assert len(methods) == len(default_grid(config, split)) and methods.count(
+        "markers") == 2 * len(MARKER_GRID)
     assert main(["train", str(partly_segmented), "--out", str(tmp_path / "bad"), "--markers",
                  "--task", "border", "--steps", "1"]) == 2

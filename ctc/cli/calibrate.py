@@ -18,8 +18,12 @@ config.json: connected components of the cell class, or a seeded watershed
 whose seeds are the pixels with cell probability above 0.5 ... 0.95; models
 trained with --markers also try seeds from their marker channel (above 0.3,
 0.5 or 0.7, with or without a shape split of the regions no marker seeds).
-The probabilities are predicted once. 'ctc train' already does this at the end
-of training; use this for models trained before, or after editing a config.
+Every setting is tried first with the clump split, then without: objects
+less convex (area over convex-hull area) than 99% of the gold objects of the
+training data are cut at the necks of their distance transform, for touching
+nuclei returned as one; a tie keeps the split. The probabilities are
+predicted once. 'ctc train' already does this at the end of training; use
+this for models trained before, or after editing a config.
 Give the data the model was trained on, never the data it will be tested on.
 """
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ctc.segmentation.heldout import (
     ValFrame,
+    gold_solidities,
     load_validation,
     score,
     score_predictions,
@@ -53,9 +55,35 @@ MARKER_GRID = [{"method": "markers", "seed_threshold": s, **split}
                for s in (0.5, 0.3, 0.7) for split in ({}, {"h": 2.0})]
 
 
-def default_grid(config: ModelConfig) -> list[dict]:
-    """The candidate settings for `config` (:data:`GRIDS`, :data:`MARKER_GRID` first)."""
-    return (MARKER_GRID if config.markers else []) + GRIDS[config.task]
+#: The clump split cuts objects less convex than this fraction of the gold objects
+#: of the training data (:func:`split_threshold`).
+SPLIT_QUANTILE = 0.01
+
+
+def split_threshold(data: list[tuple[str | Path, list[str]]], min_size: int = 0
+                    ) -> float | None:
+    """The solidity below which an object is cut as a clump: the :data:`SPLIT_QUANTILE`
+    quantile of the solidity of the gold objects (at least `min_size` pixels) of the
+    training sequences, so at most one in a hundred annotated cells would be a
+    candidate; None without 2D gold objects."""
+    values = np.concatenate([gold_solidities(Path(d), seq, min_size)
+                             for d, seqs in data for seq in seqs] or [np.empty(0)])
+    return round(float(np.quantile(values, SPLIT_QUANTILE)), 3) if len(values) else None
+
+
+def default_grid(config: ModelConfig, split: float | None = None) -> list[dict]:
+    """The candidate settings for `config` (:data:`GRIDS`, :data:`MARKER_GRID` first).
+
+    With a `split` solidity (:func:`split_threshold`), each setting comes
+    first with the clump split, then without: the split acts only on objects
+    less convex than nearly every annotated cell, which the few held-out frames
+    of a partly annotated sequence may not show at all (their score then ties
+    and the split stays on); where they do show them, their score decides.
+    """
+    base = (MARKER_GRID if config.markers else []) + GRIDS[config.task]
+    if split is None:
+        return base
+    return [variant for setting in base for variant in ({**setting, "split": split}, setting)]
 
 
 #: Score differences below this are noise on a few held-out frames.
@@ -64,8 +92,8 @@ TOLERANCE = 0.005
 
 @torch.no_grad()
 def calibrate_frames(net, config: ModelConfig, frames: list[ValFrame], device,
-                     grid: list[dict] | None = None, tolerance: float = TOLERANCE
-                     ) -> list[dict]:
+                     grid: list[dict] | None = None, tolerance: float = TOLERANCE,
+                     split: float | None = None) -> list[dict]:
     """Scores of every post-processing setting of `grid` on `frames`, chosen one first.
 
     Each entry is the setting plus its ``SEG`` (and ``DET``). The chosen
@@ -73,10 +101,11 @@ def calibrate_frames(net, config: ModelConfig, frames: list[ValFrame], device,
     best (mean of SEG and DET), so a setting that wins by noise on a few
     frames does not displace a simpler one; the rest follow, best first.
     Embedding models (clustering, not thresholds) and empty `frames` give ``[]``.
+    Without a `grid`, :func:`default_grid` with the clump `split` is used.
     """
     if config.task == "embedding" or not frames:
         return []
-    grid = default_grid(config) if grid is None else grid
+    grid = default_grid(config, split) if grid is None else grid
     net.eval()
     post = config.postprocess
     probs = [predict_image(net, f.image, tile=post.get("tile", 512),
@@ -102,15 +131,16 @@ def apply_calibration(config: ModelConfig, results: list[dict]) -> ModelConfig:
 
 
 def calibrate_saved_model(model_dir: str | Path, frames: list[ValFrame], device,
-                          log=print) -> ModelConfig:
+                          split: float | None = None, log=print) -> ModelConfig:
     """Calibrate the model saved in `model_dir` on `frames` and rewrite its ``config.json``.
 
     The chosen setting goes into ``postprocess`` and the scored grid into
     ``scores["calibration"]`` (written atomically). Shared by training, which
-    calls it with the frames it held out, and :func:`calibrate_model`.
+    calls it with the frames it held out, and :func:`calibrate_model`; `split`
+    is the clump-split solidity of the training data (:func:`split_threshold`).
     """
     config, net = load_model(model_dir, device)
-    results = calibrate_frames(net, config, frames, device)
+    results = calibrate_frames(net, config, frames, device, split=split)
     if not results:
         log("nothing to calibrate (embedding model, or no held-out frames with gold truth)")
         return config
@@ -132,10 +162,12 @@ def calibrate_model(model_dir: str | Path, data: list[tuple[str | Path, list[str
         The data the model was trained on; the same frames training held out
         (`val_frames` per sequence) are used.
     """
-    normalization = load_config(model_dir).normalization
+    config = load_config(model_dir)
     frames = []
     for dataset_dir, sequences in data:
         for seq in sequences:
             held = validation_frames(Path(dataset_dir), seq, val_frames)
-            frames += load_validation(Path(dataset_dir), seq, held, normalization)
-    return calibrate_saved_model(model_dir, frames, resolve_device(device), log=log)
+            frames += load_validation(Path(dataset_dir), seq, held, config.normalization)
+    split = split_threshold(data, config.postprocess.get("min_size", 0))
+    return calibrate_saved_model(model_dir, frames, resolve_device(device), split=split,
+                                 log=log)

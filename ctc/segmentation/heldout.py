@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from skimage.measure import regionprops
 
 from ctc.io.naming import (
     RAW_PREFIX,
@@ -66,6 +67,24 @@ def load_validation(dataset_dir: Path, sequence: str, frames: list[int],
         markers = read_mask(tra.paths[t]) if tra is not None and t in tra.paths else None
         out.append(ValFrame(image, read_mask(seg.paths[t]), markers))
     return out
+
+
+def gold_solidities(dataset_dir: Path, sequence: str, min_size: int = 0) -> np.ndarray:
+    """Solidity (area over convex-hull area) of every 2D gold object of a sequence.
+
+    Objects smaller than `min_size` pixels, whose solidity is mostly pixel
+    rounding, are left out; so are 3D and slice-annotated gold frames.
+    """
+    seg_dir = Path(dataset_dir) / f"{sequence}_GT" / "SEG"
+    if not seg_dir.is_dir():
+        return np.empty(0)
+    seg = find_frames(seg_dir, SEG_PREFIX, required=False)
+    values = []
+    for path in seg.paths.values():
+        labels = read_mask(path)
+        if labels.ndim == 2:
+            values += [r.solidity for r in regionprops(labels) if r.area >= min_size]
+    return np.asarray(values, float)
 
 
 def score_predictions(frames: list[ValFrame], predictions: list[np.ndarray]) -> dict:
