@@ -140,7 +140,8 @@ def main() -> None:
             config = load_config(model_dir)
             if (config.task != "embedding" and args.postprocess == "calibrated"
                     and ("calibration" not in config.scores or args.recalibrate)):
-                # models trained before training calibrated its post-processing
+                # models trained before training calibrated its post-processing, or
+                # asked to choose again with the current grid
                 config = calibrate_model(model_dir, [(args.data / name, [train_seq])],
                                          device=args.device)
             config.postprocess["tta"] = args.tta

@@ -131,15 +131,18 @@ def apply_calibration(config: ModelConfig, results: list[dict]) -> ModelConfig:
 
 
 def calibrate_saved_model(model_dir: str | Path, frames: list[ValFrame], device,
-                          split: float | None = None, log=print) -> ModelConfig:
+                          data: list[tuple[str | Path, list[str]]] = (), log=print
+                          ) -> ModelConfig:
     """Calibrate the model saved in `model_dir` on `frames` and rewrite its ``config.json``.
 
     The chosen setting goes into ``postprocess`` and the scored grid into
     ``scores["calibration"]`` (written atomically). Shared by training, which
-    calls it with the frames it held out, and :func:`calibrate_model`; `split`
-    is the clump-split solidity of the training data (:func:`split_threshold`).
+    calls it with the frames it held out, and :func:`calibrate_model`. `data`
+    (dataset folder, sequences) is what the model was trained on; its gold
+    objects set the clump-split solidity (:func:`split_threshold`).
     """
     config, net = load_model(model_dir, device)
+    split = split_threshold(list(data), config.postprocess.get("min_size", 0))
     results = calibrate_frames(net, config, frames, device, split=split)
     if not results:
         log("nothing to calibrate (embedding model, or no held-out frames with gold truth)")
@@ -162,12 +165,10 @@ def calibrate_model(model_dir: str | Path, data: list[tuple[str | Path, list[str
         The data the model was trained on; the same frames training held out
         (`val_frames` per sequence) are used.
     """
-    config = load_config(model_dir)
+    normalization = load_config(model_dir).normalization
     frames = []
     for dataset_dir, sequences in data:
         for seq in sequences:
             held = validation_frames(Path(dataset_dir), seq, val_frames)
-            frames += load_validation(Path(dataset_dir), seq, held, config.normalization)
-    split = split_threshold(data, config.postprocess.get("min_size", 0))
-    return calibrate_saved_model(model_dir, frames, resolve_device(device), split=split,
-                                 log=log)
+            frames += load_validation(Path(dataset_dir), seq, held, normalization)
+    return calibrate_saved_model(model_dir, frames, resolve_device(device), data=data, log=log)

@@ -90,10 +90,9 @@ def split_clumps(labels: np.ndarray, solidity: float = 0.85, prominence: float =
     ndarray
         The labels with each split object's extra parts under new labels.
     """
-    out = labels.copy()
-    if not out.any():
-        return out
-    out = out.astype(np.int64)
+    if not labels.any():
+        return labels.copy()
+    out = labels.astype(np.int64)
     next_label = int(out.max()) + 1
     for region in regionprops(labels):
         if region.solidity >= solidity:

@@ -30,7 +30,7 @@ from ctc.io.naming import (
     RAW_PREFIX,
     find_frames,
 )
-from ctc.segmentation.calibrate import calibrate_saved_model, split_threshold
+from ctc.segmentation.calibrate import calibrate_saved_model
 from ctc.segmentation.data import Augment, CropSampler, balanced_weights, load_samples
 from ctc.segmentation.embedding import cosine_embedding_loss
 from ctc.segmentation.heldout import (
@@ -252,6 +252,5 @@ def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir
         write_config(out, best_config)
         config = best_config
     if settings.calibrate and val and config.task != "embedding":
-        split = split_threshold(data, config.postprocess.get("min_size", 0))
-        config = calibrate_saved_model(out, val, device, split=split, log=log)
+        config = calibrate_saved_model(out, val, device, data=data, log=log)
     return config
