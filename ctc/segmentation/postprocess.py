@@ -6,7 +6,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.measure import label as connected_components
 from skimage.measure import regionprops
-from skimage.morphology import h_maxima
+from skimage.morphology import reconstruction
 from skimage.segmentation import expand_labels, watershed
 
 from ctc.segmentation.targets import BACKGROUND, BOUNDARY, CELL
@@ -49,6 +49,39 @@ def correct_prior(prob: np.ndarray, weights) -> np.ndarray:
     return out
 
 
+def prominent_peaks(image: np.ndarray, h: float) -> np.ndarray:
+    """One label per maximum of `image` that rises at least `h` above its saddles.
+
+    Each label covers the maximum's dome: the connected pixels above the level
+    `h` below its top. Unlike the components of ``skimage.morphology.h_maxima``,
+    which keeps only the pixels at the very top, two equally high summits of
+    one ridge (the discrete distance transform of an elongated nucleus has
+    several, a fraction of a pixel apart in height) share one label.
+
+    Parameters
+    ----------
+    image : ndarray
+        2D or 3D, e.g. a distance transform.
+    h : float
+        Minimum prominence.
+
+    Returns
+    -------
+    ndarray of int
+        Labels of the domes, 0 elsewhere.
+    """
+    residue = image - reconstruction(image - h, image, method="dilation")
+    # the lowest level is never a summit (the background of a distance transform)
+    domes = connected_components((residue > 0) & (image > image.min()),
+                                 connectivity=image.ndim)
+    if not domes.any():
+        return domes
+    tops = ndi.maximum(residue, domes, np.arange(1, int(domes.max()) + 1))
+    # the highest residue of a dome is h up to rounding when its summit is prominent
+    keep = np.concatenate([[False], tops >= h - 1e-6 * max(h, 1.0)])
+    return connected_components(keep[domes], connectivity=image.ndim)
+
+
 def _distance_seeds(cells: np.ndarray, mask: np.ndarray, h: float
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Watershed surface and seeds of the shape split: one seed per bulge of `cells`.
@@ -56,8 +89,8 @@ def _distance_seeds(cells: np.ndarray, mask: np.ndarray, h: float
     Touching round nuclei whose dividing line the network barely sees still
     have two maxima of the distance transform at least `h` pixels high.
     """
-    surface = -ndi.distance_transform_edt(cells & mask)
-    return surface, connected_components(h_maxima(-surface, h), connectivity=2)
+    distance = ndi.distance_transform_edt(cells & mask)
+    return -distance, prominent_peaks(distance, h)
 
 
 def split_clumps(labels: np.ndarray, solidity: float = 0.85, prominence: float = 0.2,
