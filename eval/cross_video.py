@@ -17,6 +17,7 @@ Usage::
                                [--arch unet|gruunet|rshn] [--train-on 01,02]
                                [--postprocess calibrated|components]
                                [--gain LOW HIGH] [--gamma LOW HIGH]
+                               [--cell-gain LOW HIGH]
                                [--normalization percentile|minmax|log] [--markers]
                                [--recalibrate]
 
@@ -90,6 +91,8 @@ def main() -> None:
                         help="override the dataset's brightness augmentation range (ablation)")
     parser.add_argument("--gamma", nargs=2, type=float, metavar=("LOW", "HIGH"),
                         help="add random-gamma augmentation (ablation; off by default)")
+    parser.add_argument("--cell-gain", nargs=2, type=float, metavar=("LOW", "HIGH"),
+                        help="add per-cell gain augmentation (ablation; off by default)")
     parser.add_argument("--normalization", choices=NORMALIZATIONS,
                         help="override the dataset's intensity normalisation (ablation)")
     parser.add_argument("--markers", action="store_true",
@@ -126,7 +129,9 @@ def main() -> None:
                 crop, batch = ((min(s["crop"], 128), 2) if args.arch == "rshn"
                                else (s["crop"], args.batch))
                 augment = Augment(gain=tuple(args.gain or s["gain"]),
-                                  gamma=tuple(args.gamma) if args.gamma else s.get("gamma"))
+                                  gamma=tuple(args.gamma) if args.gamma else s.get("gamma"),
+                                  cell_gain=(tuple(args.cell_gain) if args.cell_gain
+                                             else s.get("cell_gain")))
                 settings = TrainConfig(steps=args.steps, batch=batch, crop=crop,
                                        lr=2e-3, restart=400, val_every=50, val_frames=3,
                                        truth=s["truth"], device=args.device,

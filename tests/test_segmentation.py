@@ -27,6 +27,7 @@ from ctc.segmentation.data import (
     CropSampler,
     balanced_weights,
     load_samples,
+    scale_cells,
     sequence_normalization,
 )
 from ctc.segmentation.heldout import ValFrame
@@ -37,6 +38,7 @@ from ctc.segmentation.nets import XBNET, NetConfig, UNet, count_parameters
 from ctc.segmentation.postprocess import (
     border_instances,
     instances,
+    prominent_peaks,
     split_clumps,
     three_class_instances,
 )
@@ -257,6 +259,35 @@ def test_split_clumps_cuts_merged_nuclei_and_keeps_convex_cells():
     assert instances(prob, "three_class", iterations=1, min_size=1, split=0.85).max() == 3
 
 
+def tilted_stadium(angle: float) -> np.ndarray:
+    """An elongated nucleus (a 50 x 30 stadium) rotated by `angle` degrees."""
+    yy, xx = np.mgrid[:120, :120]
+    a = np.deg2rad(angle)
+    u = (xx - 60) * np.cos(a) + (yy - 60) * np.sin(a)
+    v = -(xx - 60) * np.sin(a) + (yy - 60) * np.cos(a)
+    return ((np.abs(v) < 15) & (np.abs(u) < 25)) | ((np.abs(u) - 25) ** 2 + v ** 2 < 15 ** 2)
+
+
+def test_prominent_peaks_gives_one_seed_per_dome():
+    # the discrete distance ridge of a tilted elongated cell has many equally high summits
+    # (h_maxima keeps them apart); they are one dome, so one seed and one object
+    for angle in (7, 21, 28, 63):
+        cell = tilted_stadium(angle)
+        distance = ndi.distance_transform_edt(cell)
+        assert prominent_peaks(distance, 3.0).max() == 1
+        prob = np.stack([np.where(cell, 0.05, 0.95), np.where(cell, 0.9, 0.04),
+                         np.full(cell.shape, 0.01)])
+        assert three_class_instances(prob, method="distance", seed_threshold=0.5,
+                                     h=3.0).max() == 1
+    # two touching discs are two domes when h is below the depth of their neck
+    _, merged = touching_discs()
+    distance = ndi.distance_transform_edt(merged)
+    peaks = prominent_peaks(distance, 3.0)
+    assert peaks.max() == 2 and peaks[20, 16] != peaks[20, 39] and peaks[20, 16] > 0
+    assert prominent_peaks(distance, 30.0).max() == 1
+    assert prominent_peaks(np.zeros((4, 4)), 1.0).max() == 0
+
+
 class FixedPrediction(torch.nn.Module):
     """A 'network' whose softmax is a given probability map, whatever the input."""
 
@@ -392,6 +423,43 @@ def test_gamma_augmentation_changes_contrast(toy_dataset):
     # normalised values lie mostly in [0, 1]: a small gamma lifts them, a large one sinks them
     assert mean_intensity((0.25, 0.25)) > mean_intensity(None) + 0.1
     assert mean_intensity((4.0, 4.0)) < mean_intensity(None) - 0.1
+
+
+def test_scale_cells_dims_whole_cells_and_keeps_the_background():
+    labels = np.zeros((96, 96), np.int32)
+    yy, xx = np.mgrid[:96, :96]
+    labels[(yy - 30) ** 2 + (xx - 30) ** 2 < 12 ** 2] = 1
+    labels[(yy - 64) ** 2 + (xx - 64) ** 2 < 12 ** 2] = 2
+    image = np.where(labels > 0, 0.9, 0.1).astype(np.float32)
+    target = three_class_target(labels)
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(20):
+        out = scale_cells(image, target, (0.25, 0.25), rng)
+        assert out.dtype == np.float32
+        assert np.allclose(out[labels == 0][:10], 0.1) and np.allclose(out[:, 90:], 0.1)
+        for cell in (1, 2):
+            inside = ndi.binary_erosion(labels == cell, iterations=5)
+            # the whole cell is dimmed or not: signal above the background times 1 or 0.25
+            gain = (out[inside] - 0.1) / 0.8
+            assert np.allclose(gain, 1.0, atol=1e-3) or np.allclose(gain, 0.25, atol=1e-3)
+            seen.add((cell, round(float(gain.mean()), 2)))
+    assert seen == {(1, 1.0), (1, 0.25), (2, 1.0), (2, 0.25)}
+    # no cell in the target: the image comes back unchanged
+    empty = np.zeros_like(target)
+    assert scale_cells(image, empty, (0.25, 0.25), rng) is image
+
+
+def test_cell_gain_augmentation_dims_the_crops(toy_dataset):
+    samples = load_samples(toy_dataset, "01", "GT")
+
+    def mean_intensity(cell_gain):
+        augment = Augment(scale=None, gain=(1.0, 1.0), noise=0.0, cell_gain=cell_gain)
+        # one crop per seed: the crop is drawn before the cells' gains, so both see the same
+        return np.mean([float(CropSampler(samples, 32, np.random.default_rng(seed),
+                                          augment).batch(1)[0].mean()) for seed in range(8)])
+
+    assert mean_intensity((0.1, 0.1)) < mean_intensity(None) - 0.1
 
 
 def test_training_lowers_the_loss_and_writes_a_model(toy_dataset, tmp_path):

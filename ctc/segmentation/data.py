@@ -12,11 +12,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy import ndimage as ndi
+from skimage.segmentation import expand_labels
 
 from ctc.errors import CTCInputError
 from ctc.io.naming import RAW_PREFIX, SEG_PREFIX, TRA_PREFIX, find_frames, find_slice_annotations
 from ctc.io.tiff import read_frame, read_mask
 from ctc.segmentation.targets import (
+    BACKGROUND,
     CELL,
     IGNORE,
     annotation_mask,
@@ -222,6 +224,43 @@ def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
     return samples
 
 
+def scale_cells(image: np.ndarray, target: np.ndarray, gain: tuple[float, float],
+                rng: np.random.Generator, p: float = 0.5) -> np.ndarray:
+    """`image` with the signal of each annotated cell scaled, with probability `p`, by a gain.
+
+    Parameters
+    ----------
+    image : ndarray
+        Normalised 2D image.
+    target : ndarray
+        Its class target; the cells are the components of the CELL class.
+    gain : (float, float)
+        Range of the gains, sampled log-uniformly, one per cell.
+    rng : numpy Generator
+    p : float
+        Probability that a cell is scaled.
+
+    Returns
+    -------
+    ndarray
+        ``level + (image - level) * field``, where `level` is the median of the
+        background class and `field` is each scaled cell's gain over the cell and its
+        boundary ring, 1 elsewhere, smoothed so that no step appears where it changes.
+    """
+    cells, n = ndi.label(target == CELL)
+    if n == 0:
+        return image
+    low, high = np.log(gain)
+    gains = np.where(rng.random(n) < p, np.exp(rng.uniform(low, high, n)), 1.0)
+    # grown over the boundary ring so that a cell's blurred edge dims with it
+    grown = expand_labels(cells, 4)
+    field = ndi.gaussian_filter(np.concatenate([[1.0], gains])[grown].astype(np.float32), 1.5)
+    background = target == BACKGROUND
+    level = np.float32(np.median(image[background]) if background.any()
+                       else np.percentile(image, 10))
+    return (level + (image - level) * field).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Augment:
     """Which augmentations the sampler applies (each switchable)."""
@@ -236,6 +275,11 @@ class Augment:
     #: range of a random gamma applied to the normalised intensities (log-uniform), or None;
     #: it changes the contrast of dim cells relative to bright ones, which a gain cannot
     gamma: tuple[float, float] | None = None
+    #: range of a per-cell gain (log-uniform), drawn for each annotated cell of a crop with
+    #: probability one half, or None; cells of one sequence differ in expression level
+    #: (GOWT1 01 shows dim nuclei beside and touching bright ones), which a gain on the
+    #: whole crop cannot show
+    cell_gain: tuple[float, float] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -317,6 +361,8 @@ class CropSampler:
             if flip:
                 arrays = [a[:, ::-1] for a in arrays]
             image = np.ascontiguousarray(arrays[0])
+            if self.augment.intensity and self.augment.cell_gain is not None:
+                image = scale_cells(image, arrays[1], self.augment.cell_gain, self.rng)
             if self.augment.intensity:
                 # Gain (log-uniform), offset and noise: sequences of one dataset differ in
                 # brightness and in noise relative to the cells (Fluo-N2DH-GOWT1 02 has
