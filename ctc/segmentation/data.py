@@ -361,13 +361,13 @@ class CropSampler:
             if flip:
                 arrays = [a[:, ::-1] for a in arrays]
             image = np.ascontiguousarray(arrays[0])
-            if self.augment.intensity and self.augment.cell_gain is not None:
-                image = scale_cells(image, arrays[1], self.augment.cell_gain, self.rng)
             if self.augment.intensity:
                 # Gain (log-uniform), offset and noise: sequences of one dataset differ in
                 # brightness and in noise relative to the cells (Fluo-N2DH-GOWT1 02 has
                 # twice the normalised background noise of 01, whose annotated nuclei
                 # are half of them six times dimmer than the rest).
+                if self.augment.cell_gain is not None:
+                    image = scale_cells(image, arrays[1], self.augment.cell_gain, self.rng)
                 if self.augment.gamma is not None:
                     gamma = float(np.exp(self.rng.uniform(*np.log(self.augment.gamma))))
                     image = np.maximum(image, 0) ** gamma

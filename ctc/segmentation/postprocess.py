@@ -131,11 +131,11 @@ def split_clumps(labels: np.ndarray, solidity: float = 0.85, prominence: float =
         if region.solidity >= solidity:
             continue
         mask = np.pad(region.image, 1)
-        radius = float(ndi.distance_transform_edt(mask).max())
-        surface, seeds = _distance_seeds(mask, mask, max(prominence * radius, 1.0))
+        distance = ndi.distance_transform_edt(mask)
+        seeds = prominent_peaks(distance, max(prominence * float(distance.max()), 1.0))
         if seeds.max() < 2:
             continue
-        parts = watershed(surface, markers=seeds, mask=mask)[(slice(1, -1),) * mask.ndim]
+        parts = watershed(-distance, markers=seeds, mask=mask)[(slice(1, -1),) * mask.ndim]
         if np.bincount(parts.ravel())[1:].min() < min_fraction * region.area:
             continue
         box = out[region.slice]
