@@ -190,7 +190,8 @@ def main() -> None:
 def post_label(row: dict) -> str:
     """'watershed 0.85', 'markers 0.5', 'markers 0.5 + shape h=2.0', 'distance h=2.0',
     'components', or '-' (embedding models, old rows); ' + split 0.85' when objects
-    less convex than that are cut at their necks."""
+    less convex than that are cut at their necks, ' + refine 0.3' when outlines are
+    redrawn at that fraction of each object's brightness."""
     post = row.get("postprocess") or {}
     if post.get("method") == "markers" and post.get("h") is not None:
         label = f"markers {post.get('seed_threshold')} + shape h={post['h']}"
@@ -200,7 +201,8 @@ def post_label(row: dict) -> str:
         label = f"distance h={post.get('h')}"
     else:
         label = post.get("method", "-")
-    return label + (f" + split {post['split']}" if post.get("split") is not None else "")
+    label += f" + split {post['split']}" if post.get("split") is not None else ""
+    return label + (f" + refine {post['refine']}" if post.get("refine") is not None else "")
 
 
 def key(row: dict) -> tuple:

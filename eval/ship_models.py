@@ -38,7 +38,8 @@ the scores it reached) and `weights.pt`. Use one with
 These models come from the cross-video protocol (`python eval/cross_video.py`,
 then `python eval/ship_models.py`): trained on one sequence for a fixed CPU
 budget, with the post-processing chosen on held-out frames of the training
-sequence (`ctc calibrate`), scored on the other sequence against its gold truth
+sequence and the outline refinement (`refine`) on all its gold frames
+(`ctc calibrate`), scored on the other sequence against its gold truth
 (segment + track, the whole `ctc run` pipeline). For a submission, train on
 both sequences (`ctc train DATASET --out ...`).
 

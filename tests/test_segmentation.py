@@ -17,8 +17,12 @@ from ctc.metrics.matching import match_frame
 from ctc.segmentation.calibrate import (
     GRIDS,
     MARKER_GRID,
+    REFINE_FRACTIONS,
     apply_calibration,
+    apply_refine,
     calibrate_frames,
+    calibrate_refine,
+    choose_refine,
     default_grid,
     split_threshold,
 )
@@ -42,6 +46,7 @@ from ctc.segmentation.postprocess import (
     split_clumps,
     three_class_instances,
 )
+from ctc.segmentation.refine import refine_outlines
 from ctc.segmentation.targets import (
     BOUNDARY,
     CELL,
@@ -288,6 +293,87 @@ def test_prominent_peaks_gives_one_seed_per_dome():
     assert prominent_peaks(np.zeros((4, 4)), 1.0).max() == 0
 
 
+def blurred_nuclei(noise: float = 0.0):
+    """A bright and a ten-fold dimmer nucleus (radius 12), blurred, with their gold labels."""
+    yy, xx = np.mgrid[:64, :128]
+    gold = np.zeros((64, 128), np.uint16)
+    gold[(yy - 32) ** 2 + (xx - 32) ** 2 <= 12 ** 2] = 1
+    gold[(yy - 32) ** 2 + (xx - 92) ** 2 <= 12 ** 2] = 2
+    signal = np.array([0.0, 1000.0, 100.0])[gold]
+    image = 100 + ndi.gaussian_filter(signal, 2.0)
+    image += np.random.default_rng(0).normal(0, noise, image.shape)
+    return image, gold
+
+
+def test_refine_outlines_redraws_edges_at_each_objects_own_brightness():
+    image, gold = blurred_nuclei(noise=2.0)
+    # the network's bias: the bright nucleus too large, the dim one too small
+    predicted = np.where(gold == 1, 0, gold)
+    predicted[ndi.binary_dilation(gold == 1, iterations=4)] = 1
+    predicted[(gold == 2) & ~ndi.binary_erosion(gold == 2, iterations=4)] = 0
+    before = match_frame(gold, predicted).jaccard()
+    refined = refine_outlines(predicted, image, 0.45)
+    after = match_frame(gold, refined).jaccard()
+    assert before.max() < 0.8 and after.min() > 0.9
+    assert refined.dtype == predicted.dtype and set(np.unique(refined)) == {0, 1, 2}
+    # any affine normalisation of the image gives the same outlines
+    assert np.array_equal(refine_outlines(predicted, 3.5 * image - 250, 0.45), refined)
+    # an object no brighter than its surroundings (not fluorescence) is kept as it was
+    dark = predicted.copy()
+    dark[35:45, 50:60] = 3
+    kept = refine_outlines(dark, image, 0.45)
+    assert np.array_equal(kept == 3, dark == 3)
+    # growth is bounded by the reach
+    assert not (refine_outlines(predicted, image, 0.01, reach=2)
+                & ~ndi.binary_dilation(predicted > 0, iterations=2)).any()
+    assert refine_outlines(np.zeros_like(gold), image, 0.3).max() == 0
+    with pytest.raises(ValueError, match="fraction"):
+        refine_outlines(predicted, image, 1.2)
+    with pytest.raises(ValueError, match="shape"):
+        refine_outlines(predicted, image[:10], 0.3)
+    cell = np.where(predicted > 0, 0.9, 0.05)
+    prob = np.stack([1 - cell - 0.01, cell, np.full_like(cell, 0.01)])
+    assert match_frame(gold, instances(prob, "three_class", iterations=1, min_size=1,
+                                       refine=0.45, image=image)).jaccard().min() > 0.9
+    with pytest.raises(ValueError, match="needs the image"):
+        instances(prob, "three_class", refine=0.45)
+
+
+def test_refine_calibration_on_the_training_gold_frames(tmp_path):
+    image, gold = blurred_nuclei(noise=2.0)
+    dataset = tmp_path / "Fluo-Toy"
+    (dataset / "01").mkdir(parents=True)
+    (dataset / "01_GT" / "SEG").mkdir(parents=True)
+    for t in range(2):
+        tifffile.imwrite(dataset / "01" / f"t{t:03d}.tif", image.astype(np.uint16))
+        tifffile.imwrite(dataset / "01_GT" / "SEG" / f"man_seg{t:03d}.tif", gold)
+    config = ModelConfig(net=TINY)
+    config.postprocess = {**config.postprocess, "min_size": 1}
+    data = [(dataset, ["01"])]
+
+    def net_predicting(mask):
+        cell = np.where(mask, 0.9, 0.05)
+        return FixedPrediction(np.stack([1 - cell - 0.01, cell, np.full_like(cell, 0.01)]))
+
+    # outlines a few pixels too large: a fraction is chosen and recorded in the config
+    results = calibrate_refine(net_predicting(ndi.binary_dilation(gold > 0, iterations=4)),
+                               config, data, "cpu", progress=False)
+    assert results[0]["refine"] in REFINE_FRACTIONS and results[0]["frames"] == 2
+    unrefined = next(r["SEG"] for r in results if r["refine"] is None)
+    assert results[0]["SEG"] > unrefined + 0.1
+    chosen = apply_refine(config, results)
+    assert chosen.postprocess["refine"] == results[0]["refine"]
+    # exact outlines: refinement cannot earn its place and the key goes
+    results = calibrate_refine(net_predicting(gold > 0), chosen, data, "cpu", progress=False)
+    assert results[0]["refine"] is None and "refine" not in apply_refine(chosen,
+                                                                          results).postprocess
+    # the rule: a gain within the tolerance is noise
+    assert choose_refine([{"refine": None, "SEG": 0.8}, {"refine": 0.3, "SEG": 0.803}],
+                         0.005)[0]["refine"] is None
+    assert choose_refine([{"refine": None, "SEG": 0.8}, {"refine": 0.3, "SEG": 0.81}],
+                         0.005)[0]["refine"] == 0.3
+
+
 class FixedPrediction(torch.nn.Module):
     """A 'network' whose softmax is a given probability map, whatever the input."""
 
@@ -503,7 +589,12 @@ def test_ctc_train_and_run_produce_a_valid_result(toy_dataset, tmp_path, capsys)
     assert calibrated["scores"]["calibration"][0]["method"] == calibrated["postprocess"]["method"]
     assert main(["calibrate", str(model), str(toy_dataset), "--val-frames", "1",
                  "--device", "cpu", "--json"]) == 0
-    grid = json.loads(capsys.readouterr().out)["grid"]
+    refine = calibrated["scores"]["refine_calibration"]
+    assert calibrated["postprocess"].get("refine") == refine[0]["refine"]
+    assert len(refine) == 1 + len(REFINE_FRACTIONS) and all(0 <= r["SEG"] <= 1 for r in refine)
+    out = json.loads(capsys.readouterr().out)
+    grid = out["grid"]
+    assert [r["refine"] for r in out["refine"]] == [r["refine"] for r in refine]
     assert len(grid) == 2 * len(GRIDS["three_class"]) and all(0 <= g["SEG"] <= 1 for g in grid)
     split = split_threshold([(toy_dataset, ["01"])], calibrated["postprocess"]["min_size"])
     assert sum(g.get("split") == split for g in grid) == len(GRIDS["three_class"])

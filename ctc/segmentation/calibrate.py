@@ -5,7 +5,9 @@ that is often too faint for the argmax (dense DIC-C2DH-HeLa), while a
 stringent cell-probability seed still finds one core per cell. Which
 post-processing works best depends on how far training got, so it is chosen
 per model: every setting of a small grid segments the held-out frames (the
-probabilities are predicted once) and the best SEG/DET mean wins. The test
+probabilities are predicted once) and the best SEG/DET mean wins. Then the
+outline refinement of fluorescent objects (:mod:`ctc.segmentation.refine`) is
+chosen, or left off, on every gold frame of the training sequences. The test
 data is never looked at.
 """
 
@@ -15,10 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from ctc.segmentation.heldout import (
     ValFrame,
+    gold_frames,
     gold_solidities,
+    iter_validation,
+    jaccard_sum,
     load_validation,
     score,
     score_predictions,
@@ -33,6 +39,7 @@ from ctc.segmentation.model import (
     write_config,
 )
 from ctc.segmentation.postprocess import THRESHOLD_KEYS
+from ctc.segmentation.refine import refine_outlines
 from ctc.segmentation.segment import probabilities_to_instances
 
 SEEDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
@@ -112,11 +119,76 @@ def calibrate_frames(net, config: ModelConfig, frames: list[ValFrame], device,
                            overlap=post.get("overlap", 64), tta=None, device=device)
              for f in frames]
     results = [{**setting, **score_predictions(
-        frames, [probabilities_to_instances(p, config, **setting) for p in probs])}
+        frames, [probabilities_to_instances(p, config, refine=None, **setting)
+                 for p in probs])}
         for setting in grid]
     best = max(score(r) for r in results)
     chosen = next(r for r in results if score(r) >= best - tolerance)
     rest = sorted((r for r in results if r is not chosen), key=lambda r: -score(r))
+    return [chosen, *rest]
+
+
+#: Outline-refinement fractions tried (:func:`ctc.segmentation.refine.refine_outlines`).
+REFINE_FRACTIONS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
+
+
+@torch.no_grad()
+def calibrate_refine(net, config: ModelConfig, data: list[tuple[str | Path, list[str]]],
+                     device, fractions: tuple[float, ...] = REFINE_FRACTIONS,
+                     tolerance: float = TOLERANCE, progress: bool = True) -> list[dict]:
+    """SEG of each outline-refinement fraction on every gold frame of the training data.
+
+    The model's post-processing (``config.postprocess``, its ``refine`` left
+    out) segments each 2D frame with a full gold segmentation in the
+    sequences of `data`, training frames included; each fraction then
+    redraws the outlines. One fraction for all objects is a coarse choice
+    that three held-out frames cannot make: their few dozen objects rarely
+    span the range of brightness the refinement is for. The first entry is
+    the chosen one: the best fraction where its SEG beats no refinement
+    (``refine`` None) by more than `tolerance`, else no refinement; the rest
+    follow, best first. Entries hold ``refine``, ``SEG`` and ``frames``; ``[]``
+    for embedding models or data without 2D gold frames.
+    """
+    if config.task == "embedding":
+        return []
+    net.eval()
+    post = config.postprocess
+    settings = {k: v for k, v in post.items() if k != "refine"}
+    options = (None, *fractions)
+    sums = np.zeros(len(options))
+    count, frames = 0, 0
+    for dataset_dir, sequences in data:
+        for seq in sequences:
+            gold = gold_frames(Path(dataset_dir), seq)
+            for f in tqdm(iter_validation(Path(dataset_dir), seq, gold, config.normalization),
+                          total=len(gold), desc=f"refine calibration {seq}", unit="frame",
+                          disable=not progress, leave=False):
+                prob = predict_image(net, f.image, tile=post.get("tile", 512),
+                                     overlap=post.get("overlap", 64), tta=None, device=device)
+                labels = probabilities_to_instances(prob, config, f.image, **settings,
+                                                    refine=None)
+                total, n = jaccard_sum(f.seg, labels)
+                sums[0] += total
+                count += n
+                frames += 1
+                for i, fraction in enumerate(fractions, start=1):
+                    sums[i] += jaccard_sum(f.seg, refine_outlines(labels, f.image, fraction))[0]
+    if count == 0:
+        return []
+    results = [{"refine": fraction, "SEG": float(total / count), "frames": frames}
+               for fraction, total in zip(options, sums, strict=True)]
+    return choose_refine(results, tolerance)
+
+
+def choose_refine(results: list[dict], tolerance: float = TOLERANCE) -> list[dict]:
+    """`results` (``refine`` None first, then fractions, each with its ``SEG``) with the
+    chosen one first: the best fraction where it beats no refinement by more than
+    `tolerance`, else no refinement; the rest follow, best first."""
+    off = next(r for r in results if r["refine"] is None)
+    best = max((r for r in results if r["refine"] is not None), key=lambda r: r["SEG"],
+               default=off)
+    chosen = best if best["SEG"] > off["SEG"] + tolerance else off
+    rest = sorted((r for r in results if r is not chosen), key=lambda r: -r["SEG"])
     return [chosen, *rest]
 
 
@@ -130,16 +202,29 @@ def apply_calibration(config: ModelConfig, results: list[dict]) -> ModelConfig:
     return config
 
 
+def apply_refine(config: ModelConfig, results: list[dict]) -> ModelConfig:
+    """Put the chosen outline refinement of `results` (:func:`calibrate_refine`) into
+    ``config.postprocess`` (none: the key is removed) and record the scores."""
+    if results:
+        post = {k: v for k, v in config.postprocess.items() if k != "refine"}
+        if results[0]["refine"] is not None:
+            post["refine"] = results[0]["refine"]
+        config.postprocess = post
+        config.scores = {**config.scores, "refine_calibration": results}
+    return config
+
+
 def calibrate_saved_model(model_dir: str | Path, frames: list[ValFrame], device,
-                          data: list[tuple[str | Path, list[str]]] = (), log=print
-                          ) -> ModelConfig:
+                          data: list[tuple[str | Path, list[str]]] = (), log=print,
+                          progress: bool = True) -> ModelConfig:
     """Calibrate the model saved in `model_dir` on `frames` and rewrite its ``config.json``.
 
     The chosen setting goes into ``postprocess`` and the scored grid into
     ``scores["calibration"]`` (written atomically). Shared by training, which
     calls it with the frames it held out, and :func:`calibrate_model`. `data`
     (dataset folder, sequences) is what the model was trained on; its gold
-    objects set the clump-split solidity (:func:`split_threshold`).
+    objects set the clump-split solidity (:func:`split_threshold`) and its
+    gold frames choose the outline refinement (:func:`calibrate_refine`).
     """
     config, net = load_model(model_dir, device)
     split = split_threshold(list(data), config.postprocess.get("min_size", 0))
@@ -147,14 +232,29 @@ def calibrate_saved_model(model_dir: str | Path, frames: list[ValFrame], device,
     if not results:
         log("nothing to calibrate (embedding model, or no held-out frames with gold truth)")
         return config
-    write_config(model_dir, apply_calibration(config, results))
-    log("post-processing calibrated on the held-out frames: " + ", ".join(
-        f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in results[0].items()))
+    config = apply_calibration(config, results)
+    log("post-processing calibrated on the held-out frames: " + _describe(results[0]))
+    refine = calibrate_refine(net, config, list(data), device, progress=progress)
+    config = apply_refine(config, refine)
+    if refine:
+        log(f"outline refinement on {refine[0]['frames']} gold frames of the training data: "
+            + _describe(refine[0]) + f" (none: SEG {_unrefined(refine):.4f})")
+    write_config(model_dir, config)
     return config
 
 
+def _describe(result: dict) -> str:
+    return ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in result.items())
+
+
+def _unrefined(results: list[dict]) -> float:
+    return next(r["SEG"] for r in results if r["refine"] is None)
+
+
 def calibrate_model(model_dir: str | Path, data: list[tuple[str | Path, list[str]]], *,
-                    val_frames: int = 3, device: str = "auto", log=print) -> ModelConfig:
+                    val_frames: int = 3, device: str = "auto", log=print,
+                    progress: bool = True) -> ModelConfig:
     """Calibrate the post-processing of a trained model on its training data's held-out frames.
 
     Parameters
@@ -171,4 +271,5 @@ def calibrate_model(model_dir: str | Path, data: list[tuple[str | Path, list[str
         for seq in sequences:
             held = validation_frames(Path(dataset_dir), seq, val_frames)
             frames += load_validation(Path(dataset_dir), seq, held, normalization)
-    return calibrate_saved_model(model_dir, frames, resolve_device(device), data=data, log=log)
+    return calibrate_saved_model(model_dir, frames, resolve_device(device), data=data, log=log,
+                                 progress=progress)

@@ -7,6 +7,7 @@ thresholds are calibrated on them; neither ever looks at the test data.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,19 +55,31 @@ def validation_frames(dataset_dir: Path, sequence: str, count: int) -> list[int]
 def load_validation(dataset_dir: Path, sequence: str, frames: list[int],
                     normalization: str) -> list[ValFrame]:
     """The 2D frames among `frames` with gold segmentation, normalised as the model expects."""
+    return list(iter_validation(dataset_dir, sequence, frames, normalization))
+
+
+def iter_validation(dataset_dir: Path, sequence: str, frames: list[int], normalization: str
+                    ) -> Iterator[ValFrame]:
+    """:func:`load_validation` one frame at a time, for frame sets too large to hold."""
     norm = sequence_normalization(dataset_dir / sequence, normalization)
     raw = find_frames(dataset_dir / sequence, RAW_PREFIX)
     seg = find_frames(dataset_dir / f"{sequence}_GT" / "SEG", SEG_PREFIX, required=False)
     tra_dir = dataset_dir / f"{sequence}_GT" / "TRA"
     tra = find_frames(tra_dir, TRA_PREFIX, required=False) if tra_dir.is_dir() else None
-    out = []
     for t in frames:
         image = norm(read_frame(raw.paths[t]))
         if image.ndim != 2 or t not in seg.paths:
             continue  # 3D models are validated on training loss only
         markers = read_mask(tra.paths[t]) if tra is not None and t in tra.paths else None
-        out.append(ValFrame(image, read_mask(seg.paths[t]), markers))
-    return out
+        yield ValFrame(image, read_mask(seg.paths[t]), markers)
+
+
+def gold_frames(dataset_dir: Path, sequence: str) -> list[int]:
+    """Every frame of a sequence with a full 2D gold segmentation (``man_segTTT.tif``)."""
+    seg_dir = dataset_dir / f"{sequence}_GT" / "SEG"
+    if not seg_dir.is_dir():
+        return []
+    return sorted(find_frames(seg_dir, SEG_PREFIX, required=False).frames)
 
 
 def gold_solidities(dataset_dir: Path, sequence: str, min_size: int = 0) -> np.ndarray:
@@ -87,14 +100,20 @@ def gold_solidities(dataset_dir: Path, sequence: str, min_size: int = 0) -> np.n
     return np.asarray(values, float)
 
 
+def jaccard_sum(gold: np.ndarray, pred: np.ndarray) -> tuple[float, int]:
+    """Sum of the SEG Jaccard indices of the gold objects of one frame, and their count."""
+    m = match_frame(gold, pred)
+    return float(m.jaccard().sum()), len(m.ref_labels)
+
+
 def score_predictions(frames: list[ValFrame], predictions: list[np.ndarray]) -> dict:
     """SEG (and DET where markers exist) of instance masks predicted for `frames`."""
     seg_sum, seg_n = 0.0, 0
     detections: list[FrameVertices] = []
     for i, (f, pred) in enumerate(zip(frames, predictions, strict=True)):
-        m = match_frame(f.seg, pred)
-        seg_sum += float(m.jaccard().sum())
-        seg_n += len(m.ref_labels)
+        total, count = jaccard_sum(f.seg, pred)
+        seg_sum += total
+        seg_n += count
         if f.markers is not None:
             d = match_frame(f.markers, pred)
             detections.append(FrameVertices(i, d.ref_labels, d.res_labels, d.match_ref,

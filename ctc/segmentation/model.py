@@ -51,7 +51,11 @@ class ModelConfig:
         "percentile", "minmax" or "log", per sequence
         (:func:`ctc.segmentation.data.sequence_normalization`).
     postprocess : dict
-        ``min_size`` (pixels), ``fill_holes``, ``tile``, ``overlap``, ``tta``.
+        ``min_size`` (pixels), ``fill_holes``, ``tile``, ``overlap``, ``tta``, and
+        the settings calibration chooses (:data:`ctc.segmentation.postprocess.THRESHOLD_KEYS`):
+        ``method``, ``seed_threshold``, ``foreground_threshold``, ``h``, ``split``
+        (clump-split solidity) and ``refine`` (outline fraction,
+        :func:`ctc.segmentation.refine.refine_outlines`).
     tracking : dict
         Tracking parameters for ``ctc run`` (see :class:`ctc.tracking.TrackingConfig`).
     training : dict

@@ -9,6 +9,7 @@ from skimage.measure import regionprops
 from skimage.morphology import reconstruction
 from skimage.segmentation import expand_labels, watershed
 
+from ctc.segmentation.refine import refine_outlines
 from ctc.segmentation.targets import BACKGROUND, BOUNDARY, CELL
 
 
@@ -244,13 +245,14 @@ def border_instances(prob: np.ndarray, *, min_size: int = 20, fill_holes: bool =
 MARKER_DEFAULTS = {"method": "markers", "seed_threshold": 0.5}
 
 #: Post-processing settings of a model config (``postprocess``) that :func:`instances` uses.
-THRESHOLD_KEYS = ("method", "seed_threshold", "foreground_threshold", "h", "split")
+THRESHOLD_KEYS = ("method", "seed_threshold", "foreground_threshold", "h", "split", "refine")
 
 
 def instances(prob: np.ndarray, task: str, *, iterations: int = 2, min_size: int = 20,
               fill_holes: bool = True, class_weights=None, method: str = "components",
               seed_threshold: float | None = None, foreground_threshold: float = 0.5,
-              h: float | None = None, split: float | None = None) -> np.ndarray:
+              h: float | None = None, split: float | None = None,
+              refine: float | None = None, image: np.ndarray | None = None) -> np.ndarray:
     """Instance labels (uint16) from the probabilities of a model of `task`.
 
     `class_weights` are those of the training loss, whose bias is removed
@@ -259,7 +261,12 @@ def instances(prob: np.ndarray, task: str, *, iterations: int = 2, min_size: int
     task always uses its seeded watershed. A missing `seed_threshold` takes
     each method's default (0.85; 0.5 for ``markers``). A `split` solidity
     cuts the objects less convex than it at their necks (:func:`split_clumps`).
+    A `refine` fraction then redraws each outline at that fraction of the
+    object's own brightness in `image`, the network's input
+    (:func:`ctc.segmentation.refine.refine_outlines`).
     """
+    if refine is not None and image is None:
+        raise ValueError("post-processing 'refine' needs the image the probabilities came from")
     prob = correct_prior(prob, class_weights)
     if seed_threshold is None and method == "markers":
         seed_threshold = MARKER_DEFAULTS["seed_threshold"]
@@ -271,4 +278,6 @@ def instances(prob: np.ndarray, task: str, *, iterations: int = 2, min_size: int
         labels = three_class_instances(prob, iterations=iterations, min_size=min_size,
                                        fill_holes=fill_holes, method=method,
                                        foreground_threshold=foreground_threshold, h=h, **seed)
-    return labels if split is None else split_clumps(labels, split)
+    if split is not None:
+        labels = split_clumps(labels, split)
+    return labels if refine is None else refine_outlines(labels, image, refine)

@@ -80,16 +80,19 @@ def segment_image(net, config: ModelConfig, image: np.ndarray, device, *,
         return tiles[0][2] if len(tiles) == 1 else stitch_tiles(tiles, (h, w))
     prob = predict_image(net, image, tile=post.get("tile", 512),
                          overlap=post.get("overlap", 64), tta=tta, device=device)
-    return probabilities_to_instances(prob, config)
+    return probabilities_to_instances(prob, config, image)
 
 
-def probabilities_to_instances(prob: np.ndarray, config: ModelConfig, **override) -> np.ndarray:
+def probabilities_to_instances(prob: np.ndarray, config: ModelConfig,
+                               image: np.ndarray | None = None, **override) -> np.ndarray:
     """Instance labels from a model's probabilities with its post-processing settings.
 
-    `override` replaces settings of ``config.postprocess`` (threshold calibration).
+    `image` is the normalised image the probabilities came from (needed by the
+    ``refine`` setting); `override` replaces settings of ``config.postprocess``
+    (threshold calibration).
     """
     post = {**config.postprocess, **override}
     thresholds = {k: post[k] for k in THRESHOLD_KEYS if k in post}
     return instances(prob, config.task, iterations=config.iterations,
                      min_size=post.get("min_size", 20), fill_holes=post.get("fill_holes", True),
-                     class_weights=class_weights(config.loss), **thresholds)
+                     class_weights=class_weights(config.loss), image=image, **thresholds)

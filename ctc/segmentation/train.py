@@ -252,5 +252,5 @@ def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir
         write_config(out, best_config)
         config = best_config
     if settings.calibrate and val and config.task != "embedding":
-        config = calibrate_saved_model(out, val, device, data=data, log=log)
+        config = calibrate_saved_model(out, val, device, data=data, log=log, progress=progress)
     return config
