@@ -66,7 +66,7 @@ def refine_outlines(labels: np.ndarray, image: np.ndarray, fraction: float, *,
     labels : ndarray of int
         Instance labels (2D or 3D), 0 the background.
     image : ndarray
-        The intensities the labels were predicted from (any affine
+        The intensities the labels were predicted from (any increasing affine
         normalisation of them: the result does not change), bright objects
         on a dark background.
     fraction : float
