@@ -117,8 +117,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--noise", type=float, default=0.08,
                    help="largest standard deviation of the added Gaussian noise (0.08)")
     p.add_argument("--no-calibrate", action="store_true",
-                   help="keep the configured post-processing instead of choosing it on the "
-                        "held-out frames at the end (see 'ctc calibrate')")
+                   help="keep the configured post-processing instead of choosing it at the "
+                        "end on the held-out frames, and the outline refinement on every gold "
+                        "frame of the training data (see 'ctc calibrate')")
     p.add_argument("--resume", action="store_true", help="continue the run in MODEL_DIR")
     p.set_defaults(run=run)
 
