@@ -43,8 +43,8 @@ class ValFrame:
 def validation_frames(dataset_dir: Path, sequence: str, count: int) -> list[int]:
     """`count` evenly spaced frames with gold segmentation, held out of training."""
     seg_dir = dataset_dir / f"{sequence}_GT" / "SEG"
-    frames = sorted(find_frames(seg_dir, SEG_PREFIX, required=False).frames
-                    or {t for t, _ in find_slice_annotations(seg_dir)}) if seg_dir.is_dir() else []
+    frames = gold_frames(dataset_dir, sequence) or (
+        sorted({t for t, _ in find_slice_annotations(seg_dir)}) if seg_dir.is_dir() else [])
     if len(frames) < 2 or count <= 0:
         return []
     count = min(count, len(frames) // 3 or 1)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.segmentation import expand_labels
 
 #: Percentile of an object's (smoothed) intensity taken as its signal.
 PEAK_PERCENTILE = 75.0
@@ -30,29 +29,27 @@ MIN_CONTRAST = 3.0
 MAD_TO_SIGMA = 1.4826
 
 
-def _backgrounds(smooth: np.ndarray, labels: np.ndarray, ring: tuple[float, float]
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def _backgrounds(smooth: np.ndarray, distance: np.ndarray, nearest: np.ndarray, n: int,
+                 ring: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Median intensity around each object and its noise (index = label; NaN where none).
 
-    The pixels between ``ring[0]`` and ``ring[1]`` from every object, assigned
-    to the nearest object. Objects without such pixels (crowded, or at the
-    image edge) take all pixels farther than ``ring[0]`` from any object;
-    NaN when there are none. The noise is the standard deviation estimated
-    from the median absolute deviation.
+    The pixels between ``ring[0]`` and ``ring[1]`` from every object (`distance`
+    to the nearest object, whose label is `nearest`), assigned to that object.
+    Objects without such pixels (crowded, or at the image edge) take all pixels
+    farther than ``ring[0]`` from any object; NaN when there are none. The noise
+    is the standard deviation estimated from the median absolute deviation.
     """
-    n = int(labels.max())
-    far = ndi.distance_transform_edt(labels == 0) > ring[0]
-    nearest = expand_labels(labels, ring[1])
-    nearest[~far] = 0
-    counts = np.bincount(nearest.ravel(), minlength=n + 1)
+    far = distance > ring[0]
+    owner = np.where(far & (distance <= ring[1]), nearest, 0)
+    counts = np.bincount(owner.ravel(), minlength=n + 1)
     level, noise = np.full(n + 1, np.nan), np.full(n + 1, np.nan)
     if far.any():
         level[:] = np.median(smooth[far])
         noise[:] = np.median(np.abs(smooth[far] - level[0]))
     index = np.flatnonzero(counts[1:] >= 20) + 1
     if len(index):
-        level[index] = ndi.median(smooth, nearest, index)
-        noise[index] = ndi.median(np.abs(smooth - level[nearest]), nearest, index)
+        level[index] = ndi.median(smooth, owner, index)
+        noise[index] = ndi.median(np.abs(smooth - level[owner]), owner, index)
     return level, MAD_TO_SIGMA * noise
 
 
@@ -103,8 +100,12 @@ def refine_outlines(labels: np.ndarray, image: np.ndarray, fraction: float, *,
     if not labels.any():
         return labels.copy()
     smooth = ndi.gaussian_filter(image.astype(np.float32), sigma)
-    backgrounds, noise = _backgrounds(smooth, labels, ring)
-    zones = expand_labels(labels, reach)
+    # one distance transform serves the background rings and the growth zones (what
+    # skimage's expand_labels computes for each distance)
+    distance, index = ndi.distance_transform_edt(labels == 0, return_indices=True)
+    nearest = labels[tuple(index)]
+    backgrounds, noise = _backgrounds(smooth, distance, nearest, int(labels.max()), ring)
+    zones = np.where(distance <= reach, nearest, 0)
     out = np.zeros_like(labels)
     for label, box in enumerate(ndi.find_objects(labels), start=1):
         if box is None:
