@@ -18,7 +18,10 @@ setup(
     license="MIT",
     python_requires=">=3.10",
     packages=find_packages(include=["ctc", "ctc.*"]),
+    # torch: the README installs the CPU build first (pip install torch==2.13.0), which
+    # this range accepts, so pip never pulls the CUDA wheels.
     install_requires=[
+        "torch>=2.1",
         "numpy>=1.24",
         "scipy>=1.10",
         "scikit-image>=0.21",
@@ -28,6 +31,7 @@ setup(
         "numba>=0.58",
         "tqdm>=4.60",
         "dask[distributed]>=2023.1",
+        "matplotlib>=3.6",
     ],
     extras_require={
         # py-ctcmetrics is the reference of the differential tests of the measures.

@@ -6,16 +6,17 @@ same way on a local cluster (default) or on an existing one (``scheduler``).
 
 from __future__ import annotations
 
+import os
 import re
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from ctc.errors import CTCError, CTCInputError
 from ctc.metrics import SCORE_KEYS, evaluate
+from ctc.progress import progress_bar
 
 COLUMNS = ["dataset", "sequence", *SCORE_KEYS, "n_seg_objects", "n_vertices", "n_edges",
            "seconds", "error"]
@@ -38,18 +39,20 @@ def find_result_sets(root: str | Path) -> list[ResultSet]:
         raise CTCInputError("root folder not found", root)
     found = []
     for res in sorted(root.glob("*/*_RES")):
-        match = re.match(r"^(\d+)_RES$", res.name)
+        match = re.match(r"^([0-9]+)_RES$", res.name)
         gt = res.parent / f"{match.group(1)}_GT" if match else None
         if gt is not None and res.is_dir() and gt.is_dir():
             found.append(ResultSet(res.parent.name, match.group(1), gt, res))
     return found
 
 
-def score_sequence(result: ResultSet, metrics=None, penalize_fp: bool = True) -> dict:
+def score_sequence(result: ResultSet, metrics=None, penalize_fp: bool = True,
+                   allow_invalid: bool = False) -> dict:
     """Score one result set; never raises: a failure is reported in the ``error`` column."""
     row = {"dataset": result.dataset, "sequence": result.sequence, "error": ""}
     try:
-        scores = evaluate(result.gt, result.res, metrics, penalize_fp=penalize_fp)
+        scores = evaluate(result.gt, result.res, metrics, penalize_fp=penalize_fp,
+                          allow_invalid=allow_invalid)
         row.update(scores.to_dict(extra=True))
     except CTCError as exc:
         row["error"] = str(exc)
@@ -65,6 +68,7 @@ def batch_evaluate(
     penalize_fp: bool = True,
     scheduler: str | None = None,
     workers: int | None = None,
+    allow_invalid: bool = False,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Score every result set under `root` in parallel.
@@ -81,10 +85,16 @@ def batch_evaluate(
         Address of an existing Dask scheduler (``tcp://host:8786``); its
         workers must see `root` at the same path. Default: a local cluster.
     workers : int, optional
-        Processes of the local cluster (default: one per core, at most one
-        per result set). ``workers=1`` runs in this process without Dask.
+        Processes of a local Dask cluster; ``workers=1`` runs in this process
+        without Dask. Default: this process on machines with two cores or
+        fewer, or for a single result set (starting a cluster costs more than
+        it saves there: measured 3x slower on 2 cores); else one per core, at
+        most one per result set.
+    allow_invalid : bool
+        Score results that break the CTC rules instead of reporting them as
+        errors (see :func:`ctc.metrics.evaluate`).
     progress : bool
-        Show a progress bar.
+        Show progress.
 
     Returns
     -------
@@ -94,11 +104,13 @@ def batch_evaluate(
     sets = find_result_sets(root)
     if not sets:
         raise CTCInputError("no DATASET/NN_RES folder with a matching NN_GT found", root)
-    bar = tqdm(total=len(sets), desc="scoring", unit="seq", disable=not progress)
+    bar = progress_bar(total=len(sets), desc="scoring", unit="seq", enabled=progress)
     rows = []
+    if workers is None and scheduler is None:
+        workers = 1 if (os.cpu_count() or 1) <= 2 or len(sets) == 1 else None
     if workers == 1 and scheduler is None:
         for result in sets:
-            rows.append(score_sequence(result, metrics, penalize_fp))
+            rows.append(score_sequence(result, metrics, penalize_fp, allow_invalid))
             bar.update()
     else:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -106,15 +118,13 @@ def batch_evaluate(
         if scheduler is not None:
             cluster, client = None, Client(scheduler)
         else:
-            import os
-
             n = workers or min(len(sets), os.cpu_count() or 1)
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                    dashboard_address=None)
             client = Client(cluster)
         try:
             futures = [client.submit(score_sequence, result, metrics, penalize_fp,
-                                     pure=False) for result in sets]
+                                     allow_invalid, pure=False) for result in sets]
             for future in as_completed(futures):
                 rows.append(future.result())
                 bar.update()

@@ -30,8 +30,8 @@ class DatasetInfo:
     modality: str
     objects: str
     resolution: str
-    pixel_size_um: str | None
-    time_step_min: float | None
+    pixel_size_um: tuple[tuple[float, ...], tuple[float, ...]] | None
+    time_step_min: tuple[float, float] | None
     frames: tuple[int | None, int | None]
     digits: int
     object_diameter_px: int | None
@@ -46,6 +46,39 @@ class DatasetInfo:
     @property
     def trained(self) -> bool:
         return self.model is not None
+
+    def voxel_size(self, sequence: str = "01") -> tuple[float, ...] | None:
+        """Pixel (x, y) or voxel (x, y, z) size in µm of training sequence 01 or 02."""
+        return None if self.pixel_size_um is None else self.pixel_size_um[_seq_index(sequence)]
+
+    def time_step(self, sequence: str = "01") -> float | None:
+        """Minutes between frames of training sequence 01 or 02."""
+        return None if self.time_step_min is None else self.time_step_min[_seq_index(sequence)]
+
+
+def _seq_index(sequence: str) -> int:
+    if sequence not in ("01", "02"):
+        raise ValueError(f"the registry records training sequences 01 and 02, not {sequence!r}")
+    return int(sequence) - 1
+
+
+def _per_sequence(value: str, parse) -> tuple:
+    """``"a"`` (both sequences) or ``"a/b"`` (01, 02), each parsed."""
+    parts = value.split("/")
+    if len(parts) > 2:
+        raise ValueError(f"{value!r}: give one value, or two as 01/02")
+    return tuple(parse(parts[i if len(parts) == 2 else 0]) for i in (0, 1))
+
+
+def _size(dims: int):
+    def parse(text: str) -> tuple[float, ...]:
+        values = tuple(float(v) for v in text.split("x"))
+        if len(values) != dims or min(values) <= 0:
+            axes = "xyz"[:dims]
+            raise ValueError(f"pixel size {text!r}: {dims} positive sizes expected, "
+                             f"{'x'.join(axes)}")
+        return values
+    return parse
 
 
 def _opt(value: str, cast):
@@ -72,8 +105,10 @@ def _parse_row(fields: list[str], where: str) -> DatasetInfo:
     try:
         return DatasetInfo(
             name=row["name"], dims=int(dims), modality=modality, objects=objects,
-            resolution=resolution, pixel_size_um=_opt(row["pixel_size_um"], str),
-            time_step_min=_opt(row["time_step_min"], float),
+            resolution=resolution,
+            pixel_size_um=_opt(row["pixel_size_um"],
+                               lambda v: _per_sequence(v, _size(int(dims)))),
+            time_step_min=_opt(row["time_step_min"], lambda v: _per_sequence(v, float)),
             frames=(_opt(row["frames_01"], int), _opt(row["frames_02"], int)),
             digits=int(row["digits"]),
             object_diameter_px=_opt(row["object_diameter_px"], int),

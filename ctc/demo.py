@@ -19,18 +19,16 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ctc.datasets import read_registry
 from ctc.errors import CTCFormatError, CTCInputError
-from ctc.metrics import Scores, evaluate
-from ctc.report import write_report
-from ctc.segmentation.data import Augment
-from ctc.segmentation.model import ModelConfig
-from ctc.segmentation.nets import NetConfig
-from ctc.segmentation.train import TrainConfig, train
-from ctc.submission import generate_executables
-from ctc.synth import SynthConfig, synth_dataset
-from ctc.validation import ValidationReport, validate_result
+
+if TYPE_CHECKING:  # torch, numba and matplotlib load when the demo runs, not on import
+    from ctc.metrics import Scores
+    from ctc.segmentation.model import ModelConfig
+    from ctc.segmentation.train import TrainConfig
+    from ctc.synth import SynthConfig
+    from ctc.validation import ValidationReport
 
 __all__ = ["DEMO_DATASET", "DemoResult", "demo_settings", "run_demo"]
 
@@ -57,6 +55,12 @@ class DemoResult:
 def demo_settings(quick: bool = False, seed: int = 0, device: str = "auto"
                   ) -> tuple[SynthConfig, ModelConfig, TrainConfig]:
     """Simulator, model and training settings of the demo (`quick`: about a third of the work)."""
+    from ctc.segmentation.data import Augment
+    from ctc.segmentation.model import ModelConfig
+    from ctc.segmentation.nets import NetConfig
+    from ctc.segmentation.train import TrainConfig
+    from ctc.synth import SynthConfig
+
     synth = SynthConfig(shape=(256, 256), frames=24 if quick else 40, cells=12,
                         radius=(10.0, 16.0), entries=0.1, cycle=(20, 50), seed=seed)
     model = ModelConfig(net=NetConfig(base=16, depth=3), loss={"name": "wce"},
@@ -73,9 +77,18 @@ def run_demo(out: str | Path, *, quick: bool = False, seed: int = 0, device: str
 
     Returns the scores, the validation report and where everything was written.
     """
+    from ctc.datasets import read_registry
+    from ctc.metrics import evaluate
+    from ctc.report import write_report
+    from ctc.segmentation.train import train
+    from ctc.submission import generate_executables
+    from ctc.synth import synth_dataset
+    from ctc.validation import validate_result
+
     out = Path(out)
-    if (out / DEMO_DATASET).exists() or (out / "SW").exists():
-        raise CTCInputError("holds a previous demo; choose an empty folder", out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        what = "is not a folder" if not out.is_dir() else "is not empty"
+        raise CTCInputError(f"{what}; the demo needs an empty or new folder (--out)", out)
     out.mkdir(parents=True, exist_ok=True)
     synth, model, settings = demo_settings(quick, seed, device)
     seconds: dict[str, float] = {}

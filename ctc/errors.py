@@ -10,7 +10,12 @@ from pathlib import Path
 
 
 class CTCError(Exception):
-    """Base class of all errors the toolkit raises on bad input."""
+    """Base class of all errors the toolkit raises on bad input.
+
+    ``exit_code`` is the status the ``ctc`` command exits with (2: unusable input).
+    """
+
+    exit_code = 2
 
     def __init__(self, message: str, path: str | Path | None = None):
         self.path = None if path is None else Path(path)
@@ -24,6 +29,15 @@ class CTCInputError(CTCError):
 
 class CTCFormatError(CTCError):
     """A file exists but its content breaks the CTC format."""
+
+
+class CTCInvalidResultError(CTCFormatError):
+    """A result breaks the CTC rules, so it is not scored (as the official tools refuse it).
+
+    The command exits with status 1, as ``ctc validate`` does for an invalid result.
+    """
+
+    exit_code = 1
 
 
 class CTCWarning(UserWarning):

@@ -7,6 +7,7 @@ spaces or tabs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ctc.errors import CTCFormatError
+from ctc.limits import MAX_FRAMES, MAX_LABEL
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -160,6 +162,9 @@ class TrackTable:
         return graph
 
 
+_INTEGER = re.compile(r"^-?[0-9]+$")
+
+
 def parse_tracks(text: str) -> tuple[list[Track], list[TrackProblem]]:
     """Parse ``L B E P`` lines leniently, collecting every syntax problem.
 
@@ -185,16 +190,18 @@ def parse_tracks(text: str) -> tuple[list[Track], list[TrackProblem]]:
                 line=number,
             ))
             continue
-        try:
-            values = [int(f) for f in fields]
-        except ValueError:
+        if not all(_INTEGER.match(f) for f in fields):
+            # int() would also take '0_0', '+3' and non-ASCII digits, which CTC tools refuse
             problems.append(TrackProblem(
                 "track-not-integer",
                 f"line {number}: non-integer value in {line.strip()!r}; "
-                "write label, begin, end and parent as whole numbers",
+                "write label, begin, end and parent as whole numbers (digits only)",
                 line=number,
             ))
             continue
+        # Longer digit strings are out of range anyway; clipping them keeps int() cheap.
+        values = [int(f) if len(f) <= 12 else (-1 if f[0] == "-" else 10 ** 12)
+                  for f in fields]
         if min(values) < 0:
             problems.append(TrackProblem(
                 "track-negative",
@@ -208,6 +215,21 @@ def parse_tracks(text: str) -> tuple[list[Track], list[TrackProblem]]:
                 "track-label-zero",
                 f"line {number}: label 0 is the background and cannot be a track",
                 line=number,
+            ))
+            continue
+        if values[0] > MAX_LABEL or values[3] > MAX_LABEL:
+            problems.append(TrackProblem(
+                "track-label-too-large",
+                f"line {number}: label or parent above {MAX_LABEL} in {line.strip()!r}; "
+                "CTC masks are uint16, so labels run from 1 to 65535",
+                line=number,
+            ))
+            continue
+        if max(values[1], values[2]) >= MAX_FRAMES:
+            problems.append(TrackProblem(
+                "track-frame-too-large",
+                f"line {number}: frame number above {MAX_FRAMES - 1} in {line.strip()!r}",
+                line=number, label=values[0],
             ))
             continue
         tracks.append(Track(*values))
@@ -272,6 +294,7 @@ def check_tracks(tracks: list[Track], n_frames: int | None = None) -> list[Track
 # Problems that make a table structurally unusable (as opposed to breaking a lineage rule).
 _STRUCTURAL = {
     "track-columns", "track-not-integer", "track-negative", "track-label-zero",
+    "track-label-too-large", "track-frame-too-large",
     "track-duplicate", "track-begin-after-end", "parent-missing", "parent-self",
 }
 

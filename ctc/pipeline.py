@@ -7,19 +7,35 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ctc.errors import CTCInputError
-from ctc.io.naming import RAW_PREFIX, find_frames
+from ctc.io.naming import RAW_PREFIX, FrameFiles, find_frames
 from ctc.io.res_writer import ResultWriter
 from ctc.io.tiff import read_frame
 from ctc.perturb import LabeledSequence
+from ctc.progress import track_progress
 from ctc.segmentation.data import sequence_normalization
 from ctc.segmentation.embedding import cluster_embeddings, link_frame_pair
 from ctc.segmentation.model import load_config, load_model, resolve_device
 from ctc.segmentation.segment import embed, segment_image
 from ctc.tracking import TrackingConfig, track_to_result
-from ctc.validation import ValidationReport, validate_result
+from ctc.validation import ValidationReport, format_ranges, validate_result
+
+
+def raw_frames(raw_dir: str | Path) -> FrameFiles:
+    """The ``tTTT.tif`` frames of a raw sequence, refusing a sequence with missing frames.
+
+    A result needs one mask per frame, numbered as the raw frames are; a gap
+    would shift every later frame.
+    """
+    files = find_frames(raw_dir, RAW_PREFIX)
+    missing = files.missing_frames()
+    if missing:
+        raise CTCInputError(
+            f"raw sequence has no frame {format_ranges(missing)} (e.g. "
+            f"{RAW_PREFIX}{missing[0]:0{files.digits}d}.tif) of 0-{files.frames[-1]}; a result "
+            "needs every frame: restore the missing files", raw_dir)
+    return files
 
 
 def segment_frames(model_dir: str | Path, raw_dir: str | Path, *, device: str = "auto",
@@ -33,10 +49,9 @@ def segment_frames(model_dir: str | Path, raw_dir: str | Path, *, device: str = 
     dev = resolve_device(device)
     config, net = load_model(model_dir, dev)
     norm = sequence_normalization(raw_dir, config.normalization)
-    files = find_frames(raw_dir, RAW_PREFIX)
+    files = raw_frames(raw_dir)
     tta = config.postprocess.get("tta", "flips")
-    for t in tqdm(files.frames, desc="segmenting", unit="frame", disable=not progress,
-                  leave=False):
+    for t in track_progress(files.frames, desc="segmenting", unit="frame", enabled=progress):
         yield segment_image(net, config, norm(read_frame(files.paths[t])), dev, tta=tta)
 
 
@@ -55,15 +70,14 @@ def embedding_video(model_dir: str | Path, raw_dir: str | Path, *, device: str =
     config, net = load_model(model_dir, dev)
     post = config.postprocess
     norm = sequence_normalization(raw_dir, config.normalization)
-    files = find_frames(raw_dir, RAW_PREFIX)
+    files = raw_frames(raw_dir)
     cluster = dict(min_size=post.get("min_size", 20), bandwidth=post.get("bandwidth", 0.1),
                    coord_scale=post.get("coord_scale", 0.002))
     masks: list[np.ndarray] = []
     parents: dict[int, int] = {}
     next_id = 1
     previous_image = None
-    for t in tqdm(files.frames, desc="embedding", unit="frame", disable=not progress,
-                  leave=False):
+    for t in track_progress(files.frames, desc="embedding", unit="frame", enabled=progress):
         image = norm(read_frame(files.paths[t]))
         if image.ndim != 2:
             raise CTCInputError("embedding video inference handles 2D sequences",
@@ -92,7 +106,7 @@ def segment_folder(model_dir: str | Path, raw_dir: str | Path, out_dir: str | Pa
                    device: str = "auto", overwrite: bool = False,
                    progress: bool = False) -> int:
     """Write the (untracked) instance masks of a raw sequence as ``maskTTT.tif``; returns frames."""
-    files = find_frames(raw_dir, RAW_PREFIX)
+    files = raw_frames(raw_dir)
     with ResultWriter(out_dir, digits=files.digits, n_frames=len(files), overwrite=overwrite,
                       require_tracks=False) as writer:
         for t, mask in zip(files.frames, segment_frames(model_dir, raw_dir, device=device,
@@ -112,6 +126,7 @@ def run_sequence(dataset_dir: str | Path, sequence: str, model_dir: str | Path, 
     raw = dataset / sequence
     target = Path(out_dir) if out_dir is not None else dataset / f"{sequence}_RES"
     config = load_config(model_dir)
+    raw_frames(raw)  # before any work: a gap in the sequence is refused at once
     if config.task == "embedding":  # segments and tracks at once
         embedding_video(model_dir, raw, device=device, progress=progress).write(
             target, overwrite=overwrite)
@@ -119,4 +134,4 @@ def run_sequence(dataset_dir: str | Path, sequence: str, model_dir: str | Path, 
         masks = segment_frames(model_dir, raw, device=device, progress=progress)
         track_to_result(masks, target, TrackingConfig.from_dict(config.tracking),
                         overwrite=overwrite, progress=progress)
-    return validate_result(target, n_frames=len(find_frames(raw, RAW_PREFIX)))
+    return validate_result(target, n_frames=len(raw_frames(raw)))

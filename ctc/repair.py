@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ctc.errors import CTCFormatError
 from ctc.io.naming import RES_PREFIX, RES_TRACK_FILE, find_frames
@@ -28,6 +27,7 @@ from ctc.io.res_writer import ResultWriter
 from ctc.io.tiff import MAX_LABEL, read_frame
 from ctc.labels import relabel
 from ctc.lineage import Track, TrackTable, check_tracks, parse_tracks
+from ctc.progress import track_progress
 from ctc.validation import (
     ERROR,
     ValidationReport,
@@ -230,8 +230,8 @@ def repair_result(
 
     with ResultWriter(out_dir, digits=files.digits, n_frames=expected,
                       overwrite=overwrite) as writer:
-        for frame, path in tqdm(files.paths.items(), desc="writing repaired masks",
-                                unit="frame", disable=not progress, leave=False):
+        for frame, path in track_progress(files.paths.items(), desc="writing repaired masks",
+                                          unit="frame", enabled=progress):
             mapping = {old: new for old, runs in segments.items()
                        for new, b, e in runs if b <= frame <= e}
             mask = read_frame(path)

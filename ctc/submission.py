@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 
 from ctc.datasets import DatasetInfo, read_registry
-from ctc.errors import CTCFormatError, CTCInputError
+from ctc.errors import CTCFormatError, CTCInputError, CTCWarning
+from ctc.io.atomic import user_mode
 from ctc.validation import validate_result
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -133,6 +136,8 @@ def generate_executables(out_dir: str | Path, registry: dict[str, DatasetInfo] |
                 label=f"{name}-{config}", config=config, what=name,
                 inputs=f"../{name}/01, ../{name}/02", st=" and NN_ST" if "ST" in config else "",
                 model=f"{name}-{config}", datasets=f'"../{name}"', truth=config))
+    written.append(out / "requirements.txt")  # the scripts' headers point at it
+    written[-1].write_text("\n".join(REQUIREMENTS) + "\n")
     for config in ("GT", "ST", "GT+ST"):
         label = "all" + "+all".join(config.split("+"))
         names = sorted(n for n, i in registry.items()
@@ -164,7 +169,10 @@ def package(datasets: list[str], out: str | Path, *, results_root: str | Path,
     """Assemble a submission ZIP for `datasets`.
 
     Every ``DATASET/NN_RES`` found under `results_root` is validated first;
-    an invalid one stops the packaging with the problems it has.
+    an invalid one stops the packaging with the problems it has, and a
+    sequence without a result is warned about. Each executable is shipped
+    with the model it runs; one whose model is missing is left out, with a
+    warning.
     """
     registry = registry if registry is not None else read_registry()
     root = Path(results_root)
@@ -172,14 +180,35 @@ def package(datasets: list[str], out: str | Path, *, results_root: str | Path,
     for name in datasets:
         if name not in registry:
             raise CTCInputError(f"{name} is not in the dataset registry")
-        for res in sorted((root / name).glob("*_RES")):
+        found = sorted((root / name).glob("*_RES"))
+        for seq in ("01", "02"):
+            if not (root / name / f"{seq}_RES").is_dir():
+                warnings.warn(f"{root / name / (seq + '_RES')} not found: the submission will "
+                              f"have no result for {name} {seq}", CTCWarning, stacklevel=2)
+        for res in found:
             report = validate_result(res)
             if not report.valid:
                 listing = "; ".join(str(p) for p in report.errors[:5])
                 raise CTCFormatError(f"invalid result, not packaged: {listing}", res)
             results.append((name, res))
     out = Path(out)
-    models = {registry[n].model for n in datasets if registry[n].trained}
+    if out.is_dir():
+        raise CTCInputError("is a folder; give the archive's file name (--out)", out)
+    if not out.parent.is_dir():
+        raise CTCInputError("the folder of the archive does not exist", out.parent)
+    scripts, models = [], set()
+    for script in sorted(Path(executables_dir).glob("*.sh")):
+        if not any(script.name.startswith(f"{n}-") or script.name.startswith(f"train-{n}-")
+                   for n in datasets):
+            continue
+        model = _script_model(script)
+        if model is not None and not (Path(models_dir) / model / "weights.pt").is_file():
+            warnings.warn(f"{script.name} left out: its model {model} is not in {models_dir} "
+                          f"(train it with train-{model}.sh first)", CTCWarning, stacklevel=2)
+            continue
+        scripts.append(script)
+        if model is not None:
+            models.add(model)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     os.close(fd)
     try:
@@ -187,19 +216,24 @@ def package(datasets: list[str], out: str | Path, *, results_root: str | Path,
             _add_tree(archive, PACKAGE_DIR, "SW/ctc")
             for model in sorted(models):
                 _add_tree(archive, Path(models_dir) / model, f"SW/models/{model}")
-            for script in sorted(Path(executables_dir).glob("*.sh")):
-                if any(script.name.startswith(f"{n}-") or script.name.startswith(f"train-{n}-")
-                       for n in datasets):
-                    _add_file(archive, script, f"SW/{script.name}")
+            for script in scripts:
+                _add_file(archive, script, f"SW/{script.name}")
             archive.writestr("SW/requirements.txt", "\n".join(REQUIREMENTS) + "\n")
             archive.writestr("SW/README.txt", _readme(datasets, registry))
             for name, res in results:
                 _add_tree(archive, res, f"{name}/{res.name}")
+        os.chmod(tmp, user_mode())  # mkstemp makes it 0600
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
     return out
+
+
+def _script_model(script: Path) -> str | None:
+    """The model folder an executable runs (its ``MODEL=`` line), or None (training scripts)."""
+    match = re.search(r'^MODEL="\$ROOT/models/([^"]+)"$', script.read_text(), flags=re.M)
+    return match.group(1) if match else None
 
 
 def _readme(datasets: list[str], registry: dict[str, DatasetInfo]) -> str:

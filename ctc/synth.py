@@ -20,9 +20,7 @@ back starts a new track without parent.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -31,6 +29,7 @@ import tifffile
 from scipy import ndimage as ndi
 
 from ctc.errors import CTCInputError
+from ctc.io.atomic import remove_stale, replace_dir, work_dir
 from ctc.io.naming import frame_name
 from ctc.lineage import Track, TrackTable, write_tracks
 
@@ -439,7 +438,8 @@ def synth_dataset(out: str | Path, config: SynthConfig | None = None,
         raise CTCInputError("exists already (pass overwrite=True / --overwrite to replace it)",
                             out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    remove_stale(out)
+    tmp = work_dir(out, "tmp")
     try:
         tables = {}
         for i, seq in enumerate(sequences):
@@ -447,9 +447,7 @@ def synth_dataset(out: str | Path, config: SynthConfig | None = None,
         (tmp / "synth.json").write_text(json.dumps(
             {"simulator": "ctc.synth", "sequences": list(sequences), **config.to_dict()},
             indent=2))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

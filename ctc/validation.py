@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ctc.errors import CTCError
 from ctc.io.naming import (
@@ -27,6 +26,7 @@ from ctc.io.naming import (
 from ctc.io.tiff import MAX_LABEL, frame_info, label_dtype_problem, read_frame
 from ctc.labels import present_labels
 from ctc.lineage import Track, check_tracks, parse_tracks
+from ctc.progress import track_progress
 
 ERROR = "error"
 WARNING = "warning"
@@ -155,42 +155,80 @@ def scan_masks(files: FrameFiles, report: ValidationReport, *, progress: bool = 
     labels within 0..65535, and warns on empty frames and non-uint16 dtypes.
     """
     scan = MaskScan(files)
-    for frame, path in tqdm(files.paths.items(), desc="reading masks", unit="frame",
-                            disable=not progress, leave=False):
+    for frame, path in track_progress(files.paths.items(), desc="reading masks", unit="frame",
+                                      enabled=progress):
         try:
             mask = read_frame(path)
         except CTCError as exc:
             report.add(ERROR, "unreadable", exc.message, file=path, frame=frame)
             continue
-        dtype_problem = label_dtype_problem(mask.dtype)
-        if dtype_problem:
-            report.add(ERROR, "mask-dtype", dtype_problem, file=path, frame=frame)
-            integral = mask.dtype.kind in "iub" or bool(np.all(np.mod(mask, 1) == 0))
-            if not integral or (mask.size and mask.min() < 0):
-                continue  # labels cannot be read from this mask
-            mask = mask.astype(np.int64)
-        elif mask.dtype != np.uint16:
-            report.add(WARNING, "mask-dtype", f"{mask.dtype} mask; CTC results are uint16",
-                       file=path, frame=frame)
-        if scan.shape is None:
-            scan.shape, scan.dtype = mask.shape, mask.dtype
-        elif mask.shape != scan.shape:
+        check_mask(mask, path, frame, scan, report)
+    return scan
+
+
+def check_mask(mask: np.ndarray, path: Path, frame: int, scan: MaskScan,
+               report: ValidationReport) -> np.ndarray | None:
+    """Check one mask as :func:`scan_masks` does; record and return its labels.
+
+    Returns None when no labels can be read from it (float or negative values).
+    """
+    dtype_problem = label_dtype_problem(mask.dtype)
+    if dtype_problem:
+        report.add(ERROR, "mask-dtype", dtype_problem, file=path, frame=frame)
+        integral = mask.dtype.kind in "iub" or bool(np.all(np.mod(mask, 1) == 0))
+        if not integral or (mask.size and mask.min() < 0):
+            return None  # labels cannot be read from this mask
+        mask = mask.astype(np.int64)
+    elif mask.dtype != np.uint16:
+        report.add(WARNING, "mask-dtype", f"{mask.dtype} mask; CTC results are uint16",
+                   file=path, frame=frame)
+    if scan.shape is None:
+        scan.shape, scan.dtype = mask.shape, mask.dtype
+    elif mask.shape != scan.shape:
+        report.add(ERROR, "shape-mismatch",
+                   f"shape {mask.shape} ({mask.ndim}D) differs from the first frame's "
+                   f"{scan.shape} ({len(scan.shape)}D); all frames need one shape",
+                   file=path, frame=frame)
+    labels = present_labels(mask)
+    too_large = labels[labels > MAX_LABEL]
+    if too_large.size:
+        report.add(ERROR, "label-too-large",
+                   f"labels {_short_list(too_large.tolist())} exceed 65535 (uint16); "
+                   "relabel them (`ctc repair` does it)", file=path, frame=frame)
+    if not labels.size:
+        report.add(WARNING, "empty-frame",
+                   "no objects; SEG accepts it but the official DET/TRA tools refuse "
+                   "an empty frame", file=path, frame=frame)
+    scan.labels[frame] = labels
+    return labels
+
+
+def check_mask_headers(files: FrameFiles, skip: set[int], scan: MaskScan,
+                       report: ValidationReport) -> None:
+    """Check the masks not read (all frames but `skip`) from their TIFF headers.
+
+    Dtype and shape come from the header; only masks wider than uint16, which
+    may hold labels above 65535, are read. Their labels are not recorded.
+    """
+    for frame, path in files.paths.items():
+        if frame in skip:
+            continue
+        try:
+            info = frame_info(path)
+        except CTCError as exc:
+            report.add(ERROR, "unreadable", exc.message, file=path, frame=frame)
+            continue
+        if label_dtype_problem(info.dtype) or info.dtype.itemsize > 2:
+            try:
+                check_mask(read_frame(path), path, frame, MaskScan(files, shape=scan.shape),
+                           report)
+            except CTCError as exc:
+                report.add(ERROR, "unreadable", exc.message, file=path, frame=frame)
+        elif scan.shape is not None and info.shape != scan.shape:
             report.add(ERROR, "shape-mismatch",
-                       f"shape {mask.shape} ({mask.ndim}D) differs from the first frame's "
+                       f"shape {info.shape} ({info.ndim}D) differs from the other frames' "
                        f"{scan.shape} ({len(scan.shape)}D); all frames need one shape",
                        file=path, frame=frame)
-        labels = present_labels(mask)
-        too_large = labels[labels > MAX_LABEL]
-        if too_large.size:
-            report.add(ERROR, "label-too-large",
-                       f"labels {_short_list(too_large.tolist())} exceed 65535 (uint16); "
-                       "relabel them (`ctc repair` does it)", file=path, frame=frame)
-        if not labels.size:
-            report.add(WARNING, "empty-frame",
-                       "no objects; SEG accepts it but the official DET/TRA tools refuse "
-                       "an empty frame", file=path, frame=frame)
-        scan.labels[frame] = labels
-    return scan
 
 
 def validate_result(
@@ -240,9 +278,9 @@ def validate_result(
         return report
 
     report.n_frames, report.frames_source = expected_frames(folder, files, n_frames)
-    _check_frame_numbers(files, report)
+    check_frame_numbers(files, report)
     scan = scan_masks(files, report, progress=progress)
-    _check_against_raw(folder, scan, report)
+    check_against_raw(folder, scan, report)
 
     track_path = folder / track_name
     if not track_path.is_file():
@@ -258,10 +296,21 @@ def validate_result(
         return report
     tracks, syntax = parse_tracks(text)
     report.n_tracks = len(tracks)
-    for p in syntax + check_tracks(tracks, report.n_frames):
+    for p in syntax:
+        report.add(ERROR, p.code, p.message, file=track_path, label=p.label)
+    check_lineage(tracks, scan, track_path, report)
+    return report
+
+
+def check_lineage(tracks: list[Track], scan: MaskScan, track_path: Path,
+                  report: ValidationReport) -> None:
+    """Every lineage rule on parsed `tracks`, and their agreement with the masks of `scan`.
+
+    The frame range comes from ``report.n_frames``.
+    """
+    for p in check_tracks(tracks, report.n_frames):
         report.add(ERROR, p.code, p.message, file=track_path, label=p.label)
     check_presence(tracks, scan, track_path, report)
-    return report
 
 
 def _folder_kind(folder: Path) -> tuple[str, str]:
@@ -272,11 +321,11 @@ def _folder_kind(folder: Path) -> tuple[str, str]:
 
 def _raw_folder(folder: Path) -> Path | None:
     """The raw sequence ``DATASET/NN`` belonging to ``NN_RES`` or ``NN_GT/TRA``."""
-    res = re.match(r"^(\d+)_RES$", folder.name)
+    res = re.match(r"^([0-9]+)_RES$", folder.name)
     if res:
         raw = folder.parent / res.group(1)
     else:
-        gt = re.match(r"^(\d+)_GT$", folder.parent.name)
+        gt = re.match(r"^([0-9]+)_GT$", folder.parent.name)
         if not gt:
             return None
         raw = folder.parent.parent / gt.group(1)
@@ -301,7 +350,8 @@ def expected_frames(folder: Path, files: FrameFiles, n_frames: int | None) -> tu
     return max(files.frames) + 1, "last frame found"
 
 
-def _check_frame_numbers(files: FrameFiles, report: ValidationReport) -> None:
+def check_frame_numbers(files: FrameFiles, report: ValidationReport) -> None:
+    """Report frames missing from, or beyond, ``0 .. report.n_frames - 1``."""
     n = report.n_frames
     missing = files.missing_frames(n)
     extra = [t for t in files.frames if t >= n]
@@ -316,7 +366,8 @@ def _check_frame_numbers(files: FrameFiles, report: ValidationReport) -> None:
                    f"(source of the count: {report.frames_source})", frame=extra[0])
 
 
-def _check_against_raw(folder: Path, scan: MaskScan, report: ValidationReport) -> None:
+def check_against_raw(folder: Path, scan: MaskScan, report: ValidationReport) -> None:
+    """Report masks whose shape differs from the raw frames beside the folder."""
     raw = _raw_folder(folder)
     if raw is None or scan.shape is None:
         return
@@ -352,10 +403,13 @@ def check_presence(tracks: list[Track], scan: MaskScan, track_path: Path,
                        f"present in frames {format_ranges(outside)}, outside its track "
                        f"[{track.begin}, {track.end}]", file=scan.files.paths[outside[0]],
                        frame=outside[0], label=label)
+    readable_frames = np.array(sorted(readable), np.int64)
     for label, track in declared.items():
-        present = set(frames_of.get(label, ()))
-        absent = [f for f in range(track.begin, track.end + 1)
-                  if f not in present and f in readable]
+        present = frames_of.get(label, ())
+        # over the frames read, not range(begin, end + 1): a track may claim far more
+        inside = readable_frames[(readable_frames >= track.begin)
+                                 & (readable_frames <= track.end)]
+        absent = inside[~np.isin(inside, present)].tolist()
         if not present:
             report.add(ERROR, "track-absent",
                        f"declared with frames [{track.begin}, {track.end}] but absent from "

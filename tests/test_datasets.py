@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ctc.datasets import DEFAULT_REGISTRY, read_registry
@@ -51,3 +53,38 @@ def test_bad_registry_rows(tmp_path):
     path.write_text("DIC-C2DH-HeLa 2D DIC C H\n")
     with pytest.raises(CTCFormatError, match="5 columns, expected 14"):
         read_registry(path)
+
+
+def test_published_facts_per_sequence():
+    registry = read_registry()
+    msc = registry["Fluo-C2DL-MSC"]
+    assert msc.voxel_size("01") == (0.3, 0.3) and msc.voxel_size("02") == (0.3977, 0.3977)
+    assert msc.time_step("01") == 20 and msc.time_step("02") == 30
+    assert msc.frames == (48, 48) and msc.silver_truth
+    assert registry["Fluo-N3DH-CE"].voxel_size() == (0.09, 0.09, 1.0)
+    assert registry["PhC-C2DH-U373"].frames == (115, 115)
+    assert registry["Fluo-N3DL-TRIC"].voxel_size() is None  # a projection: no size
+    for info in registry.values():
+        if info.pixel_size_um is not None:
+            assert len(info.voxel_size("02")) == info.dims
+
+
+def test_bad_pixel_sizes(tmp_path):
+    path = tmp_path / "datasets.txt"
+    for size, message in (("0.19", "2 positive sizes expected"),
+                          ("0.1x0.1x0.1", "2 positive sizes expected"),
+                          ("1x1/2x2/3x3", "give one value, or two as 01/02")):
+        path.write_text(f"DIC-C2DH-HeLa 2D DIC C H {size} 10 84 84 3 117 yes untrained 200\n")
+        with pytest.raises(CTCFormatError, match=message):
+            read_registry(path)
+
+
+def test_datasets_command(capsys):
+    from ctc.cli import main
+
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert "Fluo-C2DL-MSC" in out and "0.3x0.3/0.3977x0.3977" in out and "20/30" in out
+    assert main(["datasets", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in rows} == ALL_DATASETS

@@ -29,7 +29,7 @@ def test_demo_quick_end_to_end(tmp_path, capsys):
     png = tmp_path / DEMO_DATASET / "02_RES_report.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a second demo into the same folder is refused, nothing overwritten
-    with pytest.raises(CTCInputError, match="previous demo"):
+    with pytest.raises(CTCInputError, match="is not empty"):
         from ctc.demo import run_demo
 
         run_demo(tmp_path, quick=True)

@@ -89,7 +89,7 @@ def test_truncated_and_bogus_tiff(tmp_path):
     (tmp_path / "a.tif").write_bytes(data[: len(data) // 2])
     (tmp_path / "b.tif").write_text("not a tiff")
     for name in ("a.tif", "b.tif"):
-        with pytest.raises(CTCFormatError, match="unreadable") as err:
+        with pytest.raises(CTCFormatError, match="unreadable|not a TIFF file") as err:
             read_frame(tmp_path / name)
         assert name in str(err.value)
 

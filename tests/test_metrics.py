@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from ctc.errors import CTCFormatError, CTCInputError, CTCWarning
+from ctc.errors import CTCFormatError, CTCInputError, CTCInvalidResultError, CTCWarning
 from ctc.metrics import evaluate, measures
 from ctc.toy import toy_sequence, write_gt
 
@@ -101,8 +101,12 @@ def test_missing_and_empty_frames(tmp_path):
     with pytest.warns(CTCWarning, match=r"frames \[4\] have no objects"):
         with pytest.raises(CTCFormatError):  # and its tracks now contradict the masks
             evaluate(tmp_path / "01_GT", tmp_path / "01_RES")
+    with pytest.warns(CTCWarning, match="no objects"):  # DET alone checks the lineage too
+        with pytest.raises(CTCInvalidResultError, match="absent from frames 4"):
+            evaluate(tmp_path / "01_GT", tmp_path / "01_RES", "SEG,DET")
     with pytest.warns(CTCWarning, match="no objects"):
-        assert evaluate(tmp_path / "01_GT", tmp_path / "01_RES", "SEG,DET").DET < 1
+        assert evaluate(tmp_path / "01_GT", tmp_path / "01_RES", "SEG,DET",
+                        allow_invalid=True).DET < 1
     mask.unlink()
     with pytest.raises(CTCFormatError, match=r"no result mask for frames \[4\]"):
         evaluate(tmp_path / "01_GT", tmp_path / "01_RES")

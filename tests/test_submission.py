@@ -49,8 +49,10 @@ def setup(tmp_path_factory):
 def test_generated_scripts(setup):
     base, root, models, exe, registry = setup
     names = sorted(p.name for p in exe.iterdir())
-    assert names == [f"{NAME}-01.sh", f"{NAME}-02.sh", f"train-{NAME}-GT.sh",
-                     "train-allGT+allST.sh", "train-allGT.sh", "train-allST.sh"]
+    assert names == [f"{NAME}-01.sh", f"{NAME}-02.sh", "requirements.txt",
+                     f"train-{NAME}-GT.sh", "train-allGT+allST.sh", "train-allGT.sh",
+                     "train-allST.sh"]
+    assert "torch" in (exe / "requirements.txt").read_text().split()
     text = (exe / f"{NAME}-01.sh").read_text()
     assert "Prerequisites" in text and f"../{NAME}/01_RES" in text
     assert text.splitlines()[1].startswith(f"# {NAME}-01.sh:")

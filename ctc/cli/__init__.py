@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
 
 from ctc import __version__
-from ctc.cli import (
-    batch_eval,
-    calibrate,
-    demo,
-    evaluate,
-    repair,
-    segment,
-    submission,
-    synth,
-    track,
-    train,
-    validate,
-)
+from ctc.cli.commands import COMMANDS
 from ctc.errors import CTCError, CTCWarning
-
-SUBCOMMANDS = (demo, synth, validate, repair, evaluate, batch_eval, track, train, calibrate,
-               segment, submission)
 
 DESCRIPTION = """\
 ctc-toolkit: take part in the Cell Tracking Challenge end to end.
@@ -50,20 +38,34 @@ examples:
   ctc package --datasets DIC-C2DH-HeLa --root /data/ctc --out submission.zip --check
 
 Run 'ctc COMMAND --help' for the options of each command.
-exit status: 0 success/valid, 1 invalid result, 2 unusable input or usage error.
+exit status: 0 success/valid, 1 invalid result, 2 unusable input or usage error,
+3 internal error (a bug: CTC_DEBUG=1 shows the traceback), 130 interrupted.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``ctc`` parser; only `command`'s module is imported and given its full options.
+
+    Every other command gets a placeholder with its one-line help, so the
+    top-level help lists them all without importing any.
+    """
     parser = argparse.ArgumentParser(
         prog="ctc", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in SUBCOMMANDS:
-        module.add_parser(sub)
+    if command in COMMANDS:
+        importlib.import_module(COMMANDS[command][0]).add_parser(sub)
+    for name, (_, help_line) in COMMANDS.items():
+        if name not in sub.choices:
+            sub.add_parser(name, help=help_line, add_help=False)
     return parser
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand named in `argv`: its first argument that is not an option."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -72,19 +74,62 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ctc`` console script; returns the exit status."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     with warnings.catch_warnings():
         warnings.simplefilter("always", CTCWarning)
         warnings.showwarning = _show_warning
+        previous = signal.signal(signal.SIGTERM, _terminate)
         try:
             return int(args.run(args) or 0)
+        except _Terminated:  # the work folders were removed on the way out
+            print(f"ctc {args.command}: terminated", file=sys.stderr)
+            return 143
         except CTCError as exc:
             print(f"ctc {args.command}: error: {exc}", file=sys.stderr)
-            return 2
+            return exc.exit_code
         except KeyboardInterrupt:
             print(f"ctc {args.command}: interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:  # `ctc ... | head`: the reader left; not an error of ours
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
+        except OSError as exc:  # permissions, full disk, vanished files: name the file
+            where = f"{exc.filename}: " if exc.filename else ""
+            print(f"ctc {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+            return 2
+        except Exception as exc:
+            if _interrupted(exc):  # Ctrl-C inside a numba kernel surfaces as SystemError
+                print(f"ctc {args.command}: interrupted", file=sys.stderr)
+                return 130
+            if os.environ.get("CTC_DEBUG"):
+                raise
+            print(f"ctc {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+                  "This is a bug of ctc-toolkit, not of your data: please report it with "
+                  "the command line; CTC_DEBUG=1 shows the traceback.", file=sys.stderr)
+            return 3
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised as an exception so that atomic writers clean up their work folders."""
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether `exc` was caused by a KeyboardInterrupt (raised inside compiled code)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 if __name__ == "__main__":

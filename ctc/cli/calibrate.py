@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ctc.cli.train import training_data
-from ctc.segmentation.calibrate import calibrate_model
-
-HELP = "choose a model's post-processing thresholds on held-out frames of its training data"
+from ctc.cli.commands import summary
 
 DESCRIPTION = """\
 Segment the gold frames that training held out (--val-frames per sequence,
@@ -34,7 +31,7 @@ Give the data the model was trained on, never the data it will be tested on.
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("calibrate", help=HELP, description=DESCRIPTION,
+    p = sub.add_parser("calibrate", help=summary("calibrate"), description=DESCRIPTION,
                        epilog="example:\n  ctc calibrate runs/hela02 DIC-C2DH-HeLa "
                               "--sequences 02\n",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -51,6 +48,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ctc.cli.train import training_data  # torch loads only when the command runs
+    from ctc.segmentation.calibrate import calibrate_model
+
     config = calibrate_model(args.model, training_data(args.datasets, args.sequences),
                              val_frames=args.val_frames, device=args.device,
                              log=(lambda *_: None) if args.json else print,

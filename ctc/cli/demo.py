@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 
-from ctc.demo import THRESHOLDS, run_demo
-
-HELP = "run the offline demo: simulate -> train -> run the executable -> score -> report"
+from ctc.cli.commands import summary
+from ctc.demo import THRESHOLDS
+from ctc.io.atomic import user_mode
 
 DESCRIPTION = f"""\
 Show the whole workflow of a challenge participant on simulated data, without
@@ -40,7 +41,7 @@ examples:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help=HELP, description=DESCRIPTION, epilog=EPILOG,
+    p = sub.add_parser("demo", help=summary("demo"), description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", metavar="DIR",
                    help="empty or new folder for the demo's files (default: a new temporary "
@@ -55,10 +56,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    out = args.out or tempfile.mkdtemp(prefix="ctc-demo-")
+    from ctc.demo import run_demo
+
+    if args.out is None:
+        args.out = tempfile.mkdtemp(prefix="ctc-demo-")
+        os.chmod(args.out, user_mode(directory=True))  # mkdtemp makes it private (0700)
+    out = args.out
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     result = run_demo(out, quick=args.quick, seed=args.seed, device=args.device,
-                      progress=sys.stderr.isatty(), log=log)
+                      progress=True, log=log)
     passed = result.passed()
     if args.json:
         print(json.dumps({

@@ -5,13 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from pathlib import Path
 
+from ctc.cli.commands import summary
 from ctc.errors import CTCInputError
-from ctc.metrics import SCORE_KEYS, evaluate
-
-HELP = "score a result with SEG, DET, TRA, LNK, OP_CSB, OP_CTB (official definitions)"
 
 DESCRIPTION = """\
 Score a result against the ground truth exactly as the official CTC
@@ -37,12 +34,13 @@ examples:
   ctc evaluate DIC-C2DH-HeLa 01 --truth ST --metrics SEG   # SEG against silver truth
   ctc evaluate Fluo-N3DH-CE 01 --no-fp-penalty              # DET without FP term
 
-exit status: 0 scored, 2 unusable input (missing folders or frames, bad files).
+exit status: 0 scored, 1 invalid result (breaks the CTC rules; not scored unless
+--allow-invalid), 2 unusable input (missing folders or frames, bad files).
 """
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("evaluate", help=HELP, description=DESCRIPTION, epilog=EPILOG,
+    p = sub.add_parser("evaluate", help=summary("evaluate"), description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("dataset", nargs="?", metavar="DATASET_DIR",
                    help="dataset folder holding SEQ_GT and SEQ_RES")
@@ -60,8 +58,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "some 3D embryo datasets)")
     p.add_argument("--errors", metavar="FILE",
                    help="write every AOGM error (frame, labels) to FILE, like TRA_log.txt")
+    p.add_argument("--allow-invalid", action="store_true",
+                   help="score a result that breaks the CTC rules (the official tools refuse "
+                        "it, and so does this command by default, with exit status 1)")
     p.add_argument("--json", action="store_true",
-                   help="print a JSON object with keys " + " ".join(SCORE_KEYS))
+                   help="print a JSON object: the measures (SEG ... OP_CTB) and the AOGM "
+                        "error counts (NS FN FP ED EA EC)")
     p.set_defaults(run=run)
 
 
@@ -105,10 +107,18 @@ def format_table(scores, label: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ctc.metrics import evaluate  # numba loads only when the command runs
+
     gt, res, seg = resolve_folders(args)
+    if args.errors:  # checked before the work, not after it
+        errors = Path(args.errors)
+        if errors.is_dir():
+            raise CTCInputError("--errors needs a file name, this is a folder", errors)
+        if not errors.parent.is_dir():
+            raise CTCInputError("--errors: the folder of this file does not exist", errors)
     scores = evaluate(gt, res, args.metrics, seg_dir=seg, penalize_fp=not args.no_fp_penalty,
-                      collect_errors=bool(args.errors),
-                      progress=not args.json and sys.stderr.isatty())
+                      collect_errors=bool(args.errors), allow_invalid=args.allow_invalid,
+                      progress=not args.json)
     if args.errors:
         if scores.errors is None:
             raise CTCInputError("--errors needs DET, TRA or LNK (tracking ground truth)")

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from ctc.repair import repair_result
-
-HELP = "write a repaired copy of a result whose lineage breaks the CTC rules"
+from ctc.cli.commands import summary
 
 DESCRIPTION = """\
 Repair a result folder into a new folder, trusting the masks and rewriting
@@ -37,7 +34,7 @@ example:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("repair", help=HELP, description=DESCRIPTION, epilog=EPILOG,
+    p = sub.add_parser("repair", help=summary("repair"), description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("res_dir", metavar="RES_DIR", help="result folder to repair (not modified)")
     p.add_argument("out_dir", metavar="OUT_DIR", help="folder to write the repaired result to")
@@ -48,9 +45,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ctc.repair import repair_result  # numba loads only when the command runs
+
     report = repair_result(args.res_dir, args.out_dir, n_frames=args.frames,
                            overwrite=args.overwrite,
-                           progress=not args.json and sys.stderr.isatty())
+                           progress=not args.json)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from ctc.pipeline import run_sequence, segment_folder
-
-SEGMENT_HELP = "segment a raw sequence into per-frame instance masks (no tracking)"
-RUN_HELP = "segment + track a sequence into a validated CTC result (DATASET/SEQ_RES)"
+from ctc.cli.commands import summary
 
 SEGMENT_DESCRIPTION = """\
 Apply a trained model (a folder with config.json and weights.pt) to every
@@ -28,7 +24,7 @@ sequences.
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("segment", help=SEGMENT_HELP, description=SEGMENT_DESCRIPTION,
+    p = sub.add_parser("segment", help=summary("segment"), description=SEGMENT_DESCRIPTION,
                        epilog="example:\n  ctc segment models/Fluo-N2DH-SIM+ "
                               "Fluo-N2DH-SIM+/02 /tmp/02_SEG\n",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -38,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _common(p)
     p.set_defaults(run=run_segment)
 
-    p = sub.add_parser("run", help=RUN_HELP, description=RUN_DESCRIPTION,
+    p = sub.add_parser("run", help=summary("run"), description=RUN_DESCRIPTION,
                        epilog="examples:\n  ctc run DIC-C2DH-HeLa 01 --model models/DIC-C2DH-HeLa"
                               "\n  ctc run Fluo-N2DH-SIM+ 02 --model m/ --out /tmp/02_RES\n"
                               "\nexit status: 0 valid result, 1 invalid, 2 bad input.\n",
@@ -59,15 +55,19 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def run_segment(args: argparse.Namespace) -> int:
+    from ctc.pipeline import segment_folder  # torch loads only when a model runs
+
     n = segment_folder(args.model, args.raw_dir, args.out_dir, device=args.device,
-                       overwrite=args.overwrite, progress=sys.stderr.isatty())
+                       overwrite=args.overwrite, progress=True)
     print(f"{args.out_dir}: {n} instance masks")
     return 0
 
 
 def run_run(args: argparse.Namespace) -> int:
+    from ctc.pipeline import run_sequence
+
     report = run_sequence(args.dataset, args.sequence, args.model, out_dir=args.out,
                           device=args.device, overwrite=args.overwrite,
-                          progress=sys.stderr.isatty())
+                          progress=True)
     print(report.summary())
     return report.exit_code

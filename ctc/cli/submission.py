@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ctc.cli.commands import summary
 from ctc.datasets import DEFAULT_REGISTRY
 from ctc.submission import check_package, generate_executables, package
 
@@ -12,7 +13,7 @@ REPO = DEFAULT_REGISTRY.parent
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "executables", help="generate the CTC executables and training scripts of every dataset",
+        "executables", help=summary("executables"),
         description="""\
 Write, for every dataset of datasets.txt:
   DATASET-01.sh, DATASET-02.sh       the CTC executables (default model)
@@ -32,7 +33,7 @@ input is missing.
     p.set_defaults(run=run_executables)
 
     p = sub.add_parser(
-        "package", help="assemble a validated submission ZIP (SW/ + results)",
+        "package", help=summary("package"),
         description="""\
 Build a submission archive:
   SW/                 the toolkit's sources, the executables and models of the

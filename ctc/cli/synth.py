@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import time
 
+from ctc.cli.commands import summary
 from ctc.errors import CTCInputError
 from ctc.synth import SynthConfig, synth_dataset
-
-HELP = "simulate a CTC dataset of fluorescent nuclei with exact gold truth"
 
 DESCRIPTION = """\
 Simulate fluorescent nuclei in the style of Fluo-N2DH-SIM+ and write them as a
@@ -37,7 +36,7 @@ examples:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     d = SynthConfig()
-    p = sub.add_parser("synth", help=HELP, description=DESCRIPTION, epilog=EPILOG,
+    p = sub.add_parser("synth", help=summary("synth"), description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("out", metavar="OUT_DIR", help="dataset folder to create")
     p.add_argument("--sequences", default="01,02",

@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from dataclasses import fields
 
+from ctc.cli.commands import summary
 from ctc.errors import CTCInputError
 from ctc.tracking import TrackingConfig, track_folder
 from ctc.validation import validate_result
-
-HELP = "link per-frame instance masks into tracks (divisions, gaps) and write a CTC result"
 
 DESCRIPTION = """\
 Turn a folder of per-frame instance masks (numbered label images, labels
@@ -34,6 +32,7 @@ examples:
   ctc track segmentations/ Fluo-N2DH-SIM+/01_RES
   ctc track masks/ 01_RES --max-displacement 50 --max-gap 2 --overwrite
   ctc track masks/ 01_RES --config tracking.json      # parameters from a JSON file
+  ctc track masks/ 01_RES --config '{"max_gap": 2}'    # ... or given inline
 
 exit status: 0 valid result written, 2 bad input (message names the file).
 """
@@ -48,13 +47,14 @@ def _attribute_help() -> dict[str, str]:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("track", help=HELP, description=DESCRIPTION, epilog=EPILOG,
+    p = sub.add_parser("track", help=summary("track"), description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("masks_dir", metavar="MASKS_DIR", help="folder of numbered label images")
     p.add_argument("out_dir", metavar="OUT_RES_DIR", help="result folder to write")
     p.add_argument("--prefix", help="file-name prefix when MASKS_DIR holds several series")
     p.add_argument("--config", metavar="JSON",
-                   help="tracking parameters as a JSON object (options below override it)")
+                   help="tracking parameters: a JSON file, or a JSON object given inline "
+                        "(e.g. '{\"max_gap\": 2}'); the options below override it")
     defaults = TrackingConfig()
     helps = _attribute_help()
     for f in fields(TrackingConfig):
@@ -75,24 +75,35 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def config_from_args(args: argparse.Namespace) -> TrackingConfig:
     values = {}
     if args.config:
+        inline = args.config.lstrip().startswith("{")
         try:
-            with open(args.config) as fh:
-                values.update(json.load(fh))
+            if inline:
+                loaded = json.loads(args.config)
+            else:
+                with open(args.config) as fh:
+                    loaded = json.load(fh)
         except (OSError, ValueError) as exc:
-            raise CTCInputError(f"cannot read tracking parameters ({exc})", args.config) from None
+            what = "the inline JSON object" if inline else args.config
+            raise CTCInputError(f"cannot read tracking parameters from {what} ({exc})") from None
+        if not isinstance(loaded, dict):
+            raise CTCInputError(f"--config must hold a JSON object of parameters, not "
+                                f"{type(loaded).__name__}")
+        values.update(loaded)
     for f in fields(TrackingConfig):
         if getattr(args, f.name, None) is not None:
             values[f.name] = getattr(args, f.name)
     try:
         return TrackingConfig.from_dict(values)
     except (TypeError, ValueError) as exc:
-        raise CTCInputError(f"invalid tracking parameters: {exc}", args.config) from None
+        source = args.config if args.config and not args.config.lstrip().startswith("{") \
+            else None
+        raise CTCInputError(f"invalid tracking parameters: {exc}", source) from None
 
 
 def run(args: argparse.Namespace) -> int:
     table = track_folder(args.masks_dir, args.out_dir, config_from_args(args),
                          prefix=args.prefix, overwrite=args.overwrite,
-                         progress=sys.stderr.isatty())
+                         progress=True)
     report = validate_result(args.out_dir)
     divisions = sum(1 for t in table if t.parent) // 2
     print(f"{args.out_dir}: {len(table)} tracks, about {divisions} divisions; "

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from ctc.cli.commands import summary
 from ctc.errors import CTCInputError
 from ctc.io.folders import list_sequences
 from ctc.segmentation.data import NORMALIZATIONS, Augment
 from ctc.segmentation.gruunet import GRUUConfig
 from ctc.segmentation.losses import LOSSES
-from ctc.segmentation.model import ModelConfig
+from ctc.segmentation.model import ModelConfig, resolve_device
 from ctc.segmentation.nets import XBNET, NetConfig
 from ctc.segmentation.postprocess import MARKER_DEFAULTS
 from ctc.segmentation.rshn import RSHNConfig
 from ctc.segmentation.train import TrainConfig, train
-
-HELP = "train a segmentation model (per dataset, or universal over several datasets)"
 
 DESCRIPTION = """\
 Train a U-Net-family model on the annotations of one or more CTC datasets and
@@ -55,7 +53,7 @@ PRESETS = {
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help=HELP, description=DESCRIPTION, epilog=EPILOG,
+    p = sub.add_parser("train", help=summary("train"), description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("datasets", nargs="+", metavar="DATASET_DIR", help="dataset folder(s)")
     p.add_argument("--out", required=True, metavar="MODEL_DIR",
@@ -154,8 +152,22 @@ def training_data(datasets: list[str], sequences: str | None) -> list[tuple[str,
 
 
 def run(args: argparse.Namespace) -> int:
+    resolve_device(args.device)  # a wrong device fails now, not after loading the data
     data = training_data(args.datasets, args.sequences)
-    settings = TrainConfig(
+    try:
+        settings = train_settings(args)
+    except ValueError as exc:
+        raise CTCInputError(f"invalid options ({exc})") from None
+    config = train(model_config(args), data, args.out, settings, resume=args.resume,
+                   progress=True)
+    print(f"{args.out}: best validation {config.scores.get('validation')} at step "
+          f"{config.scores.get('step')}; {config.training.get('minutes', 0):.1f} min")
+    return 0
+
+
+def train_settings(args: argparse.Namespace) -> TrainConfig:
+    """The optimisation settings of the command line (ValueError when out of range)."""
+    return TrainConfig(
         steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr, restart=args.restart,
         val_every=args.val_every, val_frames=args.val_frames, seed=args.seed,
         truth=args.truth, device=args.device, max_minutes=args.minutes, window=args.window,
@@ -166,8 +178,3 @@ def run(args: argparse.Namespace) -> int:
                         gamma=tuple(args.gamma) if args.gamma else None,
                         cell_gain=tuple(args.cell_gain) if args.cell_gain else None),
         calibrate=not args.no_calibrate)
-    config = train(model_config(args), data, args.out, settings, resume=args.resume,
-                   progress=sys.stderr.isatty())
-    print(f"{args.out}: best validation {config.scores.get('validation')} at step "
-          f"{config.scores.get('step')}; {config.training.get('minutes', 0):.1f} min")
-    return 0

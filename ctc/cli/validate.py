@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from ctc.validation import validate_result
-
-HELP = "check a result (NN_RES) or tracking annotation (NN_GT/TRA) against the CTC rules"
+from ctc.cli.commands import summary
 
 DESCRIPTION = """\
 Check every CTC rule on a result folder (maskTTT.tif + res_track.txt) or a
@@ -40,7 +37,7 @@ examples:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help=HELP, description=DESCRIPTION, epilog=EPILOG,
+    p = sub.add_parser("validate", help=summary("validate"), description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("folder", metavar="FOLDER", help="NN_RES or NN_GT/TRA folder to check")
     p.add_argument("--frames", type=int, metavar="N",
@@ -54,8 +51,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ctc.validation import validate_result  # numba loads only when the command runs
+
     report = validate_result(args.folder, n_frames=args.frames, seg_only=args.seg_only,
-                             progress=not args.json and sys.stderr.isatty())
+                             progress=not args.json)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ctc.errors import CTCInputError
 
-_SEQ_RE = re.compile(r"^(\d{2,})$")
+_SEQ_RE = re.compile(r"^([0-9]{2,})$")
 
 
 @dataclass(frozen=True)

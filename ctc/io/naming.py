@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctc.errors import CTCInputError
+from ctc.limits import MAX_FRAMES
 
 #: File-name prefixes of the frame files in each kind of CTC folder.
 RAW_PREFIX = "t"
@@ -22,7 +23,7 @@ TRA_PREFIX = "man_track"
 RES_TRACK_FILE = "res_track.txt"
 GT_TRACK_FILE = "man_track.txt"
 
-_SLICE_RE = re.compile(r"^man_seg_(\d+)_(\d{3})\.tif$")
+_SLICE_RE = re.compile(r"^man_seg_([0-9]+)_([0-9]{3})\.tif$")
 
 
 def frame_name(prefix: str, frame: int, digits: int) -> str:
@@ -112,7 +113,7 @@ def find_frames(folder: str | Path, prefix: str, *, required: bool = True) -> Fr
         raise CTCInputError(
             "folder not found" if not folder.exists() else "not a folder", folder
         )
-    pattern = re.compile(rf"^{re.escape(prefix)}(\d+)\.tif$")
+    pattern = re.compile(rf"^{re.escape(prefix)}([0-9]+)\.tif$")
     found: dict[int, Path] = {}
     numbers: list[str] = []
     for path in folder.iterdir():
@@ -127,6 +128,11 @@ def find_frames(folder: str | Path, prefix: str, *, required: bool = True) -> Fr
                 hint = " (found '.tiff' files: the CTC extension is '.tif')"
             raise CTCInputError(f"no '{prefix}NNN.tif' frames found{hint}", folder)
         return FrameFiles(folder, prefix, {}, 3)
+    too_large = sorted(t for t in found if t >= MAX_FRAMES)
+    if too_large:
+        raise CTCInputError(
+            f"frame number {too_large[0]} in '{found[too_large[0]].name}' is beyond the "
+            f"largest supported, {MAX_FRAMES - 1}; frames are numbered from 0", folder)
     digits = _digit_count(numbers, folder, prefix)
     if len(numbers) != len(found):
         raise CTCInputError(
@@ -149,11 +155,14 @@ def find_slice_annotations(folder: str | Path) -> dict[tuple[int, int], Path]:
     for path in folder.iterdir():
         match = _SLICE_RE.match(path.name)
         if match:
+            if int(match.group(1)) >= MAX_FRAMES:
+                raise CTCInputError(f"frame number in '{path.name}' is beyond the largest "
+                                    f"supported, {MAX_FRAMES - 1}", folder)
             found[(int(match.group(1)), int(match.group(2)))] = path
     return dict(sorted(found.items()))
 
 
-_NUMBERED_RE = re.compile(r"^(.*?)(\d+)\.tif$")
+_NUMBERED_RE = re.compile(r"^(.*?)([0-9]+)\.tif$")
 
 
 def find_numbered_frames(folder: str | Path, prefix: str | None = None) -> FrameFiles:

@@ -2,14 +2,14 @@
 
 The folder is built under a temporary name beside the target and renamed into
 place only when every frame and the track table are written, so an
-interrupted run never leaves a half-written result behind.
+interrupted run never leaves a half-written result behind; the work folder of
+a run that was killed outright is removed by the next run for the same target
+(:mod:`ctc.io.atomic`).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from types import TracebackType
@@ -17,6 +17,7 @@ from types import TracebackType
 import numpy as np
 
 from ctc.errors import CTCFormatError, CTCInputError, CTCWarning
+from ctc.io.atomic import remove_stale, replace_dir, work_dir
 from ctc.io.naming import RES_PREFIX, RES_TRACK_FILE, frame_name
 from ctc.io.tiff import as_label_image, write_mask
 from ctc.lineage import Track, TrackTable, write_tracks
@@ -85,7 +86,13 @@ class ResultWriter:
         parent = self.target.parent
         if not parent.is_dir():
             raise CTCInputError("parent folder of the result does not exist", parent)
-        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.partial-", dir=parent))
+        if self.target.exists() and not self.target.is_dir():
+            raise CTCInputError("exists and is not a folder; a result is a folder", self.target)
+        remove_stale(self.target)
+        try:
+            self._tmp = work_dir(self.target)
+        except OSError as exc:
+            raise CTCInputError(f"cannot write here ({exc.strerror or exc})", parent) from None
         return self
 
     def __exit__(
@@ -145,20 +152,4 @@ class ResultWriter:
             raise CTCFormatError(
                 "res_track.txt was not written; the result folder was not created", self.target
             )
-        _replace_dir(self.tmp_dir, self.target)
-
-
-def _replace_dir(src: Path, dst: Path) -> None:
-    """Move folder `src` to `dst`, replacing `dst` if it exists, never losing both."""
-    if not dst.exists():
-        os.replace(src, dst)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{dst.name}.old-", dir=dst.parent))
-    os.rmdir(old)
-    os.replace(dst, old)
-    try:
-        os.replace(src, dst)
-    except BaseException:
-        os.replace(old, dst)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        replace_dir(self.tmp_dir, self.target)

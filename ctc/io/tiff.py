@@ -9,8 +9,10 @@ import numpy as np
 import tifffile
 
 from ctc.errors import CTCFormatError
+from ctc.limits import MAX_LABEL
 
-MAX_LABEL = 65535
+__all__ = ["MAX_LABEL", "FrameInfo", "as_label_image", "frame_info", "label_dtype_problem",
+           "read_frame", "read_mask", "write_mask"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class FrameInfo:
 
 def frame_info(path: str | Path) -> FrameInfo:
     """Return the shape and dtype of a TIFF frame without reading its pixels."""
+    _check_tiff_header(path)
     try:
         with tifffile.TiffFile(path) as tif:
             series = tif.series[0]
@@ -39,6 +42,31 @@ def frame_info(path: str | Path) -> FrameInfo:
         ) from None
 
 
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+_OTHER_FORMATS = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image",
+                  b"\x93NUMPY": "a NumPy array (.npy)", b"PK\x03\x04": "a ZIP archive",
+                  b"GIF8": "a GIF image", b"BM": "a BMP image"}
+
+
+def _check_tiff_header(path: str | Path) -> None:
+    """Refuse a file that is not a TIFF, saying what it looks like instead."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except FileNotFoundError:
+        raise CTCFormatError("file not found", path) from None
+    except IsADirectoryError:
+        raise CTCFormatError("is a folder, not a TIFF file", path) from None
+    except OSError as exc:
+        raise CTCFormatError(f"cannot read the file ({exc.strerror or exc})", path) from None
+    if head[:4] in _TIFF_MAGIC:
+        return
+    what = next((name for magic, name in _OTHER_FORMATS.items() if head.startswith(magic)),
+                "empty" if not head else "not an image TIFF tools can read")
+    raise CTCFormatError(f"not a TIFF file ({what}; it starts with {head[:4]!r}); save the "
+                         "frame as a TIFF", path)
+
+
 def read_frame(path: str | Path) -> np.ndarray:
     """Read a 2D frame or a 3D multi-page frame (Z, Y, X), any dtype, compressed or not.
 
@@ -47,6 +75,7 @@ def read_frame(path: str | Path) -> np.ndarray:
     CTCFormatError
         When the file is missing, truncated or not a TIFF.
     """
+    _check_tiff_header(path)
     try:
         return tifffile.imread(path)
     except FileNotFoundError:

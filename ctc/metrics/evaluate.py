@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from ctc.errors import CTCFormatError, CTCInputError, CTCWarning
+from ctc.errors import CTCFormatError, CTCInputError, CTCInvalidResultError, CTCWarning
 from ctc.io.naming import (
     GT_TRACK_FILE,
     RES_PREFIX,
@@ -24,12 +23,22 @@ from ctc.io.naming import (
     find_slice_annotations,
 )
 from ctc.io.tiff import read_mask
-from ctc.lineage import TrackTable, read_tracks
+from ctc.lineage import read_tracks
 from ctc.metrics import measures
 from ctc.metrics.aogm import AOGMErrors, FrameVertices, count_errors
 from ctc.metrics.divisions import count_divisions
 from ctc.metrics.matching import match_frame
-from ctc.validation import MaskScan, ValidationReport, check_presence
+from ctc.progress import track_progress
+from ctc.validation import (
+    MaskScan,
+    ValidationReport,
+    check_against_raw,
+    check_frame_numbers,
+    check_lineage,
+    check_mask,
+    check_mask_headers,
+    expected_frames,
+)
 
 ALL_METRICS = ("SEG", "DET", "TRA", "LNK")
 #: Keys of :meth:`Scores.to_dict`, in order.
@@ -96,6 +105,7 @@ def evaluate(
     penalize_fp: bool = True,
     collect_errors: bool = False,
     divisions: bool = False,
+    allow_invalid: bool = False,
     progress: bool = False,
 ) -> Scores:
     """Score a result folder against a ground-truth folder, as the official tools do.
@@ -111,7 +121,7 @@ def evaluate(
         those the ground truth allows (SEG needs ``SEG``, the others ``TRA``).
     seg_dir : path, optional
         Reference segmentation folder for SEG, e.g. ``NN_ST/SEG`` to score
-        against silver truth. Default ``gt_dir/SEG``.
+        against silver truth; it must exist. Default ``gt_dir/SEG``.
     penalize_fp : bool
         Count false-positive detections in DET (the official default).
     collect_errors : bool
@@ -119,17 +129,32 @@ def evaluate(
     divisions : bool
         Also count correct, false and missed divisions (``DIV_TP``,
         ``DIV_FP``, ``DIV_FN``; needs the result's track table).
+    allow_invalid : bool
+        Score a result that breaks the CTC rules (lineage, frames, labels)
+        as far as the measures allow. By default such a result is refused,
+        as the official tools refuse it.
     progress : bool
-        Show a progress bar.
+        Show progress (a bar on a terminal, periodic lines otherwise).
 
     Returns
     -------
     Scores
+
+    Raises
+    ------
+    CTCInvalidResultError
+        When the result breaks a rule that :func:`ctc.validate_result` checks
+        (the message lists the first problems), unless `allow_invalid`.
+    CTCInputError, CTCFormatError
+        When a folder or file is missing or unusable.
     """
     start = time.perf_counter()
     gt_dir, res_dir = Path(gt_dir), Path(res_dir)
     if not gt_dir.is_dir():
         raise CTCInputError("ground-truth folder not found", gt_dir)
+    if seg_dir is not None and not Path(seg_dir).is_dir():
+        raise CTCInputError("reference segmentation folder not found (SEG cannot be scored "
+                            "against it)", seg_dir)
     seg_dir = Path(seg_dir) if seg_dir is not None else gt_dir / "SEG"
     tra_dir = gt_dir / "TRA"
     explicit = metrics is not None
@@ -159,6 +184,16 @@ def evaluate(
                                 "(use --metrics SEG,DET for a segmentation-only result)",
                                 res_dir)
         res_tracks = read_tracks(res_dir / RES_TRACK_FILE)
+    lineage = res_tracks  # checked whenever every frame is read, even for DET alone
+    if lineage is None and tracking and (res_dir / RES_TRACK_FILE).is_file():
+        lineage = read_tracks(res_dir / RES_TRACK_FILE)
+    validity = ValidationReport(res_dir, kind="RES")
+    if tra_files is not None:
+        validity.n_frames, validity.frames_source = max(tra_files.frames) + 1, str(tra_dir)
+    else:
+        validity.n_frames, validity.frames_source = expected_frames(res_dir, res_files, None)
+    check_frame_numbers(res_files, validity)
+    scan = MaskScan(res_files)
 
     frames = sorted(set(tra_files.frames if tra_files else ())
                     | set(seg_files.frames if seg_files else ())
@@ -169,10 +204,11 @@ def evaluate(
     for (t, z), path in slices.items():
         slices_of.setdefault(t, []).append((z, path))
     empty = []
-    for t in tqdm(frames, desc=f"scoring {res_dir.name}", unit="frame",
-                  disable=not progress, leave=False):
+    for t in track_progress(frames, desc=f"scoring {res_dir.name}", unit="frame",
+                            enabled=progress):
         res_path = res_files.paths[t]
         res = read_mask(res_path)
+        check_mask(res, res_path, t, scan, validity)
         if tra_files is not None and t in tra_files.paths:
             if not res.any():
                 empty.append(t)
@@ -202,9 +238,19 @@ def evaluate(
     if "SEG" in wanted:
         scores.SEG = seg_sum / seg_count if seg_count else math.nan
         scores.n_seg_objects = seg_count
+    check_mask_headers(res_files, set(scan.labels), scan, validity)
+    if lineage is not None:
+        check_lineage(list(lineage), scan, res_dir / RES_TRACK_FILE, validity)
+    check_against_raw(res_dir, scan, validity)
+    if validity.errors and not allow_invalid:
+        listing = "; ".join(f"{p.file + ': ' if p.file else ''}"
+                            f"{'label ' + str(p.label) + ': ' if p.label else ''}{p.message}"
+                            for p in validity.errors[:5])
+        raise CTCInvalidResultError(
+            f"invalid result, not scored ({len(validity.errors)} problems: {listing}); "
+            "`ctc validate` lists them all and `ctc repair` fixes most; "
+            "--allow-invalid scores it anyway", res_dir)
     if tracking:
-        if res_tracks is not None:
-            _check_res_lineage(vertices, res_tracks, res_files)
         counts = count_errors(vertices, ref_tracks, res_tracks, collect=collect_errors,
                               ref_source=str(tra_dir / GT_TRACK_FILE),
                               res_source=str(res_dir / RES_TRACK_FILE))
@@ -264,18 +310,3 @@ def _check_frames(res: FrameFiles, tra: FrameFiles | None, seg: FrameFiles | Non
         raise CTCFormatError(
             f"the result has {len(res)} masks but the ground truth {len(tra)} frames "
             f"({tra.folder}); a result needs exactly one mask per frame", res.folder)
-
-
-def _check_res_lineage(vertices: list[FrameVertices], tracks: TrackTable,
-                       files: FrameFiles) -> None:
-    """Refuse a result whose masks contradict its res_track.txt, as the official tools do."""
-    res_dir = files.folder
-    scan = MaskScan(files, labels={v.frame: v.res_labels for v in vertices})
-    report = ValidationReport(res_dir)
-    check_presence(list(tracks), scan, res_dir / RES_TRACK_FILE, report)
-    if report.errors:
-        listing = "; ".join(f"label {p.label}: {p.message}" for p in report.errors[:5])
-        raise CTCFormatError(
-            f"{RES_TRACK_FILE} contradicts the masks ({len(report.errors)} problems: "
-            f"{listing}); run `ctc validate` for the full list, `ctc repair` to fix it",
-            res_dir)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
+from ctc.progress import track_progress
 from ctc.segmentation.heldout import (
     ValFrame,
     gold_frames,
@@ -160,9 +160,9 @@ def calibrate_refine(net, config: ModelConfig, data: list[tuple[str | Path, list
     for dataset_dir, sequences in data:
         for seq in sequences:
             gold = gold_frames(Path(dataset_dir), seq)
-            for f in tqdm(iter_validation(Path(dataset_dir), seq, gold, config.normalization),
-                          total=len(gold), desc=f"refine calibration {seq}", unit="frame",
-                          disable=not progress, leave=False):
+            frames_iter = iter_validation(Path(dataset_dir), seq, gold, config.normalization)
+            for f in track_progress(frames_iter, total=len(gold), unit="frame",
+                                    desc=f"refine calibration {seq}", enabled=progress):
                 prob = predict_image(net, f.image, tile=post.get("tile", 512),
                                      overlap=post.get("overlap", 64), tta=None, device=device)
                 labels = probabilities_to_instances(prob, config, f.image, **settings,

@@ -160,14 +160,42 @@ def load_model(folder: str | Path, device: str | torch.device = "cpu"
         raise CTCInputError(f"{WEIGHTS_FILE} not found: the model is untrained", folder)
     net = build_net(config)
     try:
-        net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-    except (RuntimeError, OSError, ValueError) as exc:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+    except Exception as exc:  # empty, truncated or foreign files raise many types
+        raise CTCInputError(f"unreadable weights file ({type(exc).__name__}: {exc}); copy the "
+                            "model folder again or retrain it", weights) from None
+    try:
+        net.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError, KeyError, ValueError) as exc:
         raise CTCInputError(f"weights do not fit the configuration ({exc})", weights) from None
-    return config, net.to(device).eval()
+    return config, net.to(resolve_device(device)).eval()
 
 
-def resolve_device(name: str = "auto") -> torch.device:
-    """"auto" -> CUDA when present, else CPU."""
+def resolve_device(name: str | torch.device = "auto") -> torch.device:
+    """The torch device for `name`: "auto" (CUDA when present, else CPU), "cpu", "cuda[:N]".
+
+    Raises
+    ------
+    CTCInputError
+        For an unknown device name, or CUDA asked for where it is not available.
+    """
+    if isinstance(name, torch.device):
+        return name
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError, ValueError):
+        raise CTCInputError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from None
+    if device.type not in ("cpu", "cuda"):
+        raise CTCInputError(f"device {name!r} is not supported; use auto, cpu, cuda or cuda:N")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            why = ("this PyTorch build has no CUDA support" if torch.version.cuda is None
+                   else "no CUDA GPU is visible")
+            raise CTCInputError(f"device {name!r} asked for, but {why}; use --device cpu "
+                                "(or auto)")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise CTCInputError(f"device {name!r} asked for, but only "
+                                f"{torch.cuda.device_count()} CUDA device(s) are visible")
+    return device

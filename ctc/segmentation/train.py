@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from ctc.errors import CTCInputError
 from ctc.io.naming import (
     RAW_PREFIX,
     find_frames,
 )
+from ctc.progress import progress_bar
 from ctc.segmentation.calibrate import calibrate_saved_model
 from ctc.segmentation.data import Augment, CropSampler, balanced_weights, load_samples
 from ctc.segmentation.embedding import cosine_embedding_loss
@@ -74,6 +74,28 @@ class TrainConfig:
     max_minutes: float | None = None
     window: int = 3
     calibrate: bool = True
+
+    def __post_init__(self):
+        positive = {"steps": self.steps, "batch": self.batch, "crop": self.crop,
+                    "restart": self.restart, "val_every": self.val_every,
+                    "window": self.window}
+        for name, value in positive.items():
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+        if self.crop < 16:
+            raise ValueError(f"crop must be at least 16 pixels, got {self.crop}")
+        if self.val_frames < 0:
+            raise ValueError(f"val_frames must be 0 or more, got {self.val_frames}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number, got {self.lr}")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ValueError(f"weight_decay must be 0 or more, got {self.weight_decay}")
+        if self.max_minutes is not None and not (math.isfinite(self.max_minutes)
+                                                 and self.max_minutes > 0):
+            raise ValueError(f"the time budget must be a positive number of minutes, got "
+                             f"{self.max_minutes}")
+        if self.truth not in ("GT", "ST", "GT+ST"):
+            raise ValueError(f"truth must be GT, ST or GT+ST, got {self.truth!r}")
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -138,7 +160,22 @@ def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir
     """
     settings = settings or TrainConfig()
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise CTCInputError("exists and is not a folder; choose a new model folder (--out)",
+                            out)
+    created = [p for p in (out, *out.parents) if not p.exists()]  # innermost first
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _train(config, data, out, settings, resume=resume, progress=progress, log=log)
+    except BaseException:
+        for folder in created:  # a run that failed before writing anything leaves no folder
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
+
+
+def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: Path,
+           settings: TrainConfig, *, resume: bool, progress: bool, log) -> ModelConfig:
     ckpt_path = out / CHECKPOINT
     if ckpt_path.exists() and not resume:
         raise CTCInputError("a training checkpoint exists here; continue it with --resume "
@@ -186,20 +223,25 @@ def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir
     loss_fn = make_loss(**config.loss) if config.task != "embedding" else None
     step, best, elapsed, history = 0, -math.inf, 0.0, []
     if resume:
-        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        net.load_state_dict(state["net"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step, best, elapsed, history = (state["step"], state["best"], state["elapsed"],
-                                        state["history"])
-        rng.bit_generator.state = state["numpy_rng"]
-        torch.set_rng_state(state["torch_rng"])
+        try:
+            state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+            net.load_state_dict(state["net"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            step, best, elapsed, history = (state["step"], state["best"], state["elapsed"],
+                                            state["history"])
+            rng.bit_generator.state = state["numpy_rng"]
+            torch.set_rng_state(state["torch_rng"])
+        except Exception as exc:  # torch.load raises many types on a damaged file
+            raise CTCInputError(f"cannot resume from this checkpoint ({type(exc).__name__}: "
+                                f"{exc}); it is damaged or from another model",
+                                ckpt_path) from None
         log(f"resumed at step {step} (best validation {best:.4f})")
     config.training = {"data": [[str(d), list(s)] for d, s in data],
                        **settings.to_dict(), "device": str(device)}
     start = time.perf_counter() - elapsed
-    bar = tqdm(total=settings.steps, initial=step, desc="training", unit="step",
-               disable=not progress)
+    bar = progress_bar(total=settings.steps, initial=step, desc="training", unit="step",
+                       enabled=progress)
     last_val = {}
     while step < settings.steps:
         net.train()

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ctc.errors import CTCInputError
 from ctc.io.naming import find_numbered_frames
@@ -15,6 +14,7 @@ from ctc.io.res_writer import ResultWriter
 from ctc.io.tiff import read_mask
 from ctc.labels import relabel
 from ctc.lineage import TrackTable
+from ctc.progress import track_progress
 from ctc.tracking.config import TrackingConfig
 from ctc.tracking.tracker import Tracker, TrackingResult
 
@@ -36,8 +36,8 @@ def _digits(n_frames: int) -> int:
 
 def _write(writer: ResultWriter, result: TrackingResult,
            read: Callable[[int], np.ndarray], progress: bool) -> None:
-    for t in tqdm(range(len(result.mappings)), desc="writing tracks", unit="frame",
-                  disable=not progress, leave=False):
+    for t in track_progress(range(len(result.mappings)), desc="writing tracks", unit="frame",
+                            enabled=progress):
         writer.write_mask(t, relabel(read(t), result.mappings[t]))
     writer.write_tracks(result.tracks)
 
@@ -76,8 +76,7 @@ def track_to_result(
     with ResultWriter(out_dir, overwrite=overwrite) as writer:
         park = writer.tmp_dir / ".frames"
         park.mkdir()
-        for mask in tqdm(masks, desc="tracking", unit="frame", disable=not progress,
-                         leave=False):
+        for mask in track_progress(masks, desc="tracking", unit="frame", enabled=progress):
             t = tracker.n_frames
             np.save(park / f"{t}.npy", tracker.add(mask))
         if tracker.n_frames == 0:
@@ -119,8 +118,7 @@ def track_folder(
         raise CTCInputError(
             f"frames must be numbered 0..N-1 without gaps; missing {missing[:10]}", masks_dir)
     tracker = Tracker(config)
-    for t in tqdm(files.frames, desc="tracking", unit="frame", disable=not progress,
-                  leave=False):
+    for t in track_progress(files.frames, desc="tracking", unit="frame", enabled=progress):
         tracker.add(read_mask(files.paths[t]))
     result = tracker.finish()
     with ResultWriter(out_dir, digits=files.digits, n_frames=len(files),
