@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ctc.limits import MAX_LABEL
-
-__all__ = ["MAX_LABEL", "present_labels", "relabel"]
-
 
 def present_labels(mask: np.ndarray) -> np.ndarray:
     """Sorted non-zero labels of an unsigned label image."""

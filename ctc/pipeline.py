@@ -126,7 +126,7 @@ def run_sequence(dataset_dir: str | Path, sequence: str, model_dir: str | Path, 
     raw = dataset / sequence
     target = Path(out_dir) if out_dir is not None else dataset / f"{sequence}_RES"
     config = load_config(model_dir)
-    raw_frames(raw)  # before any work: a gap in the sequence is refused at once
+    n_frames = len(raw_frames(raw))  # before any work: a gap in the sequence is refused
     if config.task == "embedding":  # segments and tracks at once
         embedding_video(model_dir, raw, device=device, progress=progress).write(
             target, overwrite=overwrite)
@@ -134,4 +134,4 @@ def run_sequence(dataset_dir: str | Path, sequence: str, model_dir: str | Path, 
         masks = segment_frames(model_dir, raw, device=device, progress=progress)
         track_to_result(masks, target, TrackingConfig.from_dict(config.tracking),
                         overwrite=overwrite, progress=progress)
-    return validate_result(target, n_frames=len(raw_frames(raw)))
+    return validate_result(target, n_frames=n_frames)

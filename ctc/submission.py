@@ -181,10 +181,10 @@ def package(datasets: list[str], out: str | Path, *, results_root: str | Path,
         if name not in registry:
             raise CTCInputError(f"{name} is not in the dataset registry")
         found = sorted((root / name).glob("*_RES"))
-        for seq in ("01", "02"):
-            if not (root / name / f"{seq}_RES").is_dir():
-                warnings.warn(f"{root / name / (seq + '_RES')} not found: the submission will "
-                              f"have no result for {name} {seq}", CTCWarning, stacklevel=2)
+        present = {p.name[:-len("_RES")] for p in found if p.is_dir()}
+        for seq in sorted({"01", "02"} - present):
+            warnings.warn(f"{root / name / (seq + '_RES')} not found: the submission will "
+                          f"have no result for {name} {seq}", CTCWarning, stacklevel=2)
         for res in found:
             report = validate_result(res)
             if not report.valid:

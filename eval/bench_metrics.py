@@ -50,10 +50,10 @@ RUSAGE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
           "print(p.stdout); print(p.stderr, file=sys.stderr)")
 
 
-def measure(cmd: list[str]) -> tuple[float, float, str]:
-    """Run `cmd` in a fresh process: (seconds, peak RSS in MiB, its stdout)."""
+def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """Run `cmd` in a fresh process (environment `env`): (seconds, peak RSS in MiB, stdout)."""
     out = subprocess.run([sys.executable, "-c", RUSAGE, *cmd], capture_output=True,
-                         text=True, check=True)
+                         text=True, env=env, check=True)
     first, _, rest = out.stdout.partition("\n")
     seconds, rss_kib, code = first.split()
     if int(code) != 0:

@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,22 +38,7 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 import tifffile  # noqa: E402
-
-RUSAGE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
-          "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-          "dt = time.perf_counter() - t; "
-          "print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode); "
-          "print(p.stderr[-2000:], file=sys.stderr)")
-
-
-def measure(cmd: list[str], env: dict) -> tuple[float, float]:
-    """Run `cmd` in a fresh process: (seconds, peak RSS in MiB)."""
-    out = subprocess.run([sys.executable, "-c", RUSAGE, *cmd], capture_output=True,
-                         text=True, env=env, check=True)
-    seconds, rss_kib, code = out.stdout.split()[:3]
-    if int(code) not in (0, 1):
-        raise RuntimeError(f"{cmd} failed ({code}):\n{out.stderr}")
-    return float(seconds), int(rss_kib) / 1024
+from bench_metrics import measure  # noqa: E402  (eval/ is this script's folder)
 
 
 def build_inputs(data: Path, work: Path) -> tuple[Path, Path, Path]:
@@ -127,7 +111,7 @@ def main() -> int:
         for name, cmd in commands.items():
             cmd = [str(work / "track_out") if c == "OUT" else c for c in cmd]
             measure(cmd, env)  # warm-up: numba cache, file cache
-            runs = [measure(cmd, env) for _ in range(args.repeats)]
+            runs = [measure(cmd, env)[:2] for _ in range(args.repeats)]
             rows[name] = {"seconds": statistics.median(r[0] for r in runs),
                           "peak_mib": statistics.median(r[1] for r in runs)}
         python = in_process(dataset, masks, work)

@@ -58,10 +58,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ctc.demo import run_demo
 
-    if args.out is None:
-        args.out = tempfile.mkdtemp(prefix="ctc-demo-")
-        os.chmod(args.out, user_mode(directory=True))  # mkdtemp makes it private (0700)
     out = args.out
+    if out is None:
+        out = tempfile.mkdtemp(prefix="ctc-demo-")
+        os.chmod(out, user_mode(directory=True))  # mkdtemp makes it private (0700)
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     result = run_demo(out, quick=args.quick, seed=args.seed, device=args.device,
                       progress=True, log=log)

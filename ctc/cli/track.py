@@ -74,8 +74,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def config_from_args(args: argparse.Namespace) -> TrackingConfig:
     values = {}
+    inline = bool(args.config) and args.config.lstrip().startswith("{")
     if args.config:
-        inline = args.config.lstrip().startswith("{")
         try:
             if inline:
                 loaded = json.loads(args.config)
@@ -95,9 +95,8 @@ def config_from_args(args: argparse.Namespace) -> TrackingConfig:
     try:
         return TrackingConfig.from_dict(values)
     except (TypeError, ValueError) as exc:
-        source = args.config if args.config and not args.config.lstrip().startswith("{") \
-            else None
-        raise CTCInputError(f"invalid tracking parameters: {exc}", source) from None
+        raise CTCInputError(f"invalid tracking parameters: {exc}",
+                            None if inline else args.config) from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,9 +11,6 @@ import tifffile
 from ctc.errors import CTCFormatError
 from ctc.limits import MAX_LABEL
 
-__all__ = ["MAX_LABEL", "FrameInfo", "as_label_image", "frame_info", "label_dtype_problem",
-           "read_frame", "read_mask", "write_mask"]
-
 
 @dataclass(frozen=True)
 class FrameInfo:
