@@ -46,7 +46,7 @@ def find_result_sets(root: str | Path) -> list[ResultSet]:
     return found
 
 
-def score_sequence(result: ResultSet, metrics=None, penalize_fp: bool = True,
+def score_sequence(result: ResultSet, metrics="all", penalize_fp: bool = True,
                    allow_invalid: bool = False) -> dict:
     """Score one result set; never raises: a failure is reported in the ``error`` column."""
     row = {"dataset": result.dataset, "sequence": result.sequence, "error": ""}
@@ -64,7 +64,7 @@ def score_sequence(result: ResultSet, metrics=None, penalize_fp: bool = True,
 def batch_evaluate(
     root: str | Path,
     *,
-    metrics=None,
+    metrics="all",
     penalize_fp: bool = True,
     scheduler: str | None = None,
     workers: int | None = None,
@@ -78,7 +78,8 @@ def batch_evaluate(
     root : path
         Folder holding dataset folders (``ROOT/DATASET/NN_RES`` + ``NN_GT``).
     metrics : str or list, optional
-        Measures to compute (default: all the ground truth allows).
+        Measures to compute (default ``"all"``: every measure the ground truth
+        allows, the biological and tracking measures included).
     penalize_fp : bool
         Count false positives in DET.
     scheduler : str, optional
@@ -99,7 +100,8 @@ def batch_evaluate(
     Returns
     -------
     pandas.DataFrame
-        One row per result set with the columns of :data:`COLUMNS`.
+        One row per result set with the columns of :data:`COLUMNS`, then
+        those of the extra measures computed (``CT``, ``BC(0)``, ``HOTA``, ...).
     """
     sets = find_result_sets(root)
     if not sets:
@@ -133,9 +135,11 @@ def batch_evaluate(
             if cluster is not None:
                 cluster.close()
     bar.close()
-    table = pd.DataFrame(rows).reindex(columns=COLUMNS)
+    frame = pd.DataFrame(rows)
+    extra = [c for c in frame.columns if c not in COLUMNS]
+    table = frame.reindex(columns=COLUMNS[:-1] + extra + COLUMNS[-1:])
     numeric = COLUMNS[2:-1]
-    table[numeric] = table[numeric].apply(pd.to_numeric)
+    table[numeric + extra] = table[numeric + extra].apply(pd.to_numeric)
     counts = ["NS", "FN", "FP", "ED", "EA", "EC", "n_seg_objects", "n_vertices", "n_edges"]
     table[counts] = table[counts].astype("Int64")
     table["error"] = table["error"].fillna("")
@@ -144,8 +148,10 @@ def batch_evaluate(
 
 def summary(table: pd.DataFrame) -> str:
     """Human-readable table of the measures, one line per result set."""
+    extra = [c for c in ("BIO(0)", "OP_CLB(0)", "CHOTA", "HOTA", "IDF1", "MOTA")
+             if c in table.columns]
     shown = table[["dataset", "sequence", "SEG", "DET", "TRA", "LNK", "OP_CSB", "OP_CTB",
-                   "seconds"]].copy()
+                   *extra, "seconds"]].copy()
     text = shown.to_string(index=False, float_format=lambda v: f"{v:.6f}", na_rep="-")
     failed = table[table["error"] != ""]
     lines = [text]

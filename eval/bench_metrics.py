@@ -14,9 +14,21 @@ processes, for
 and prints the median wall time and peak resident memory of each, their
 ratios, and both sets of scores (which must agree).
 
+``--measures all`` times every measure instead: SEG, DET, TRA, LNK, the
+biological measures (CT, TF, BC(0..3), CCA, BIO, OP_CLB) and the tracking
+measures (CHOTA, HOTA, MOTA, IDF1, MT/ML, FAF), in both tools.
+
+``--gt-dir NN_GT`` benchmarks another ground-truth folder instead of the
+mosaic (e.g. a dense simulated sequence of PhC-C2DL-PSC's size, made with
+``ctc synth OUT --sequences 01 --size 576 720 --frames 300 --cells 140
+--radius 5 8 --cycle 150 400 --entries 0.3 --speed 1.0``); ``--skip-py``
+leaves py-ctcmetrics out (it takes many minutes there).
+
 Usage::
 
     python eval/bench_metrics.py [--data ../shared/data/ctc] [--repeats 3]
+    python eval/bench_metrics.py --measures all
+    python eval/bench_metrics.py --gt-dir OUT/01_GT --measures all --skip-py
 """
 
 from __future__ import annotations
@@ -86,12 +98,21 @@ def main() -> None:
                         default=Path(os.environ.get("CTC_DATA", REPO.parent / "shared/data/ctc")))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--measures", choices=("core", "all"), default="core",
+                        help="core: SEG, DET, TRA, LNK; all: every measure of both tools")
+    parser.add_argument("--gt-dir", type=Path, help="benchmark this NN_GT instead of the mosaic")
+    parser.add_argument("--skip-py", action="store_true", help="time ctc evaluate only")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="ctc-bench-"))
-    gt, res = tmp / "02_GT", tmp / "02_RES"
-    print(f"building the mosaic GT in {gt} and a perturbed result in {res} ...", flush=True)
-    mosaic_gt(args.data / "Fluo-N2DH-SIM+" / "02_GT", gt)
+    if args.gt_dir is not None:
+        gt, res = args.gt_dir, tmp / "01_RES"
+        print(f"GT {gt}; building a perturbed result in {res} ...", flush=True)
+    else:
+        gt, res = tmp / "02_GT", tmp / "02_RES"
+        print(f"building the mosaic GT in {gt} and a perturbed result in {res} ...",
+              flush=True)
+        mosaic_gt(args.data / "Fluo-N2DH-SIM+" / "02_GT", gt)
     source = LabeledSequence.from_folder(gt / "TRA", "man_track", "man_track.txt")
     perturbed(source, list(PERTURBATIONS), seed=args.seed, permute_high=59999).write(res)
     report = validate_result(res)
@@ -101,32 +122,43 @@ def main() -> None:
                     for p in find_frames(gt / "TRA", "man_track").paths.values())
     print(f"sequence: {n_frames} frames, {n_objects} GT objects; RES valid")
 
+    core = args.measures == "core"
     ours_cmd = [sys.executable, "-m", "ctc", "evaluate", "--gt", str(gt), "--res", str(res),
-                "--metrics", "SEG,DET,TRA,LNK", "--json"]
+                "--metrics", "SEG,DET,TRA,LNK" if core else "all", "--json"]
+    theirs_flags = ["--seg", "--det", "--tra", "--lnk"] + ([] if core else [
+        "--ct", "--tf", "--bc", "3", "--cca", "--mota", "--hota", "--idf1", "--chota",
+        "--mtml", "--faf"])
     theirs_cmd = [sys.executable, "-c",
                   "from ctc_metrics.scripts.evaluate import main; main()",
-                  "--gt", str(gt), "--res", str(res), "--seg", "--det", "--tra", "--lnk",
-                  "-n", "1"]
+                  "--gt", str(gt), "--res", str(res), *theirs_flags, "-n", "1"]
     measure(ours_cmd)  # warm-up: numba compiles into its on-disk cache once
-    runs = {"ctc evaluate": [], "py-ctcmetrics": []}
+    tools = [("ctc evaluate", ours_cmd)] + ([] if args.skip_py else
+                                            [("py-ctcmetrics", theirs_cmd)])
+    runs: dict[str, list] = {name: [] for name, _ in tools}
     outputs = {}
     for i in range(args.repeats):
-        for name, cmd in (("ctc evaluate", ours_cmd), ("py-ctcmetrics", theirs_cmd)):
+        for name, cmd in tools:
             seconds, rss, stdout = measure(cmd)
             runs[name].append((seconds, rss))
             outputs[name] = stdout
             print(f"  run {i + 1} {name:14s} {seconds:7.2f} s  {rss:7.1f} MiB", flush=True)
 
     ours = json.loads(outputs["ctc evaluate"].strip().splitlines()[-1])
-    print("\nscores (ctc evaluate):", {k: ours[k] for k in ("SEG", "DET", "TRA", "LNK")})
+    print("\nscores (ctc evaluate):", {k: v for k, v in ours.items()
+                                       if k not in ("NS", "FN", "FP", "ED", "EA", "EC")})
     print("counts (ctc evaluate):", {k: ours[k] for k in ("NS", "FN", "FP", "ED", "EA", "EC")})
-    theirs_lines = [line for line in outputs["py-ctcmetrics"].splitlines()
-                    if any(k in line for k in ("SEG", "DET", "TRA", "LNK", "AOGM"))]
-    print("py-ctcmetrics printed:\n  " + "\n  ".join(theirs_lines[-12:]))
-
     t_ours = statistics.median(s for s, _ in runs["ctc evaluate"])
-    t_theirs = statistics.median(s for s, _ in runs["py-ctcmetrics"])
     m_ours = max(m for _, m in runs["ctc evaluate"])
+    if args.skip_py:
+        print(f"\nwhole-process time (median of {args.repeats}): ctc evaluate {t_ours:.2f} s; "
+              f"peak memory {m_ours:.0f} MiB")
+        print(f"measured at {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores")
+        return
+    theirs_lines = [line for line in outputs["py-ctcmetrics"].splitlines()
+                    if ":" in line]
+    print("py-ctcmetrics printed:\n  " + "\n  ".join(theirs_lines[-60:])[:4000])
+
+    t_theirs = statistics.median(s for s, _ in runs["py-ctcmetrics"])
     m_theirs = max(m for _, m in runs["py-ctcmetrics"])
     print(f"\nwhole-process time (median of {args.repeats}): ctc evaluate {t_ours:.2f} s, "
           f"py-ctcmetrics {t_theirs:.2f} s -> {t_theirs / t_ours:.1f}x faster")

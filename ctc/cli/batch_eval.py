@@ -10,7 +10,9 @@ DESCRIPTION = """\
 Find every DATASET/NN_RES under ROOT that has a matching DATASET/NN_GT, score
 each with the measures of 'ctc evaluate' in parallel, write one CSV row per
 result set (dataset, sequence, SEG, DET, TRA, LNK, OP_CSB, OP_CTB, the AOGM
-counts NS FN FP ED EA EC, graph sizes, seconds, error) and print a summary.
+counts NS FN FP ED EA EC, graph sizes, seconds, then the biological and
+tracking measures CT, TF, BC(i), CCA, BIO(i), OP_CLB(i), CHOTA, HOTA, MOTA,
+IDF1, MT, ML, FAF, and error) and print a summary.
 
 By default the work runs on a local Dask cluster with one process per core;
 on machines with 2 cores or fewer (or for a single result set) it runs in
@@ -39,8 +41,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("root", metavar="ROOT", help="folder holding dataset folders")
     p.add_argument("--out", default="ctc_scores.csv", metavar="CSV",
                    help="CSV file to write (default: ctc_scores.csv)")
-    p.add_argument("--metrics", default=None, metavar="LIST",
-                   help="comma-separated measures (default: all the ground truth allows)")
+    p.add_argument("--metrics", default="all", metavar="LIST",
+                   help="comma-separated measures, as for `ctc evaluate` (default: all "
+                        "the ground truth allows, the biological and tracking measures "
+                        "included)")
     p.add_argument("--no-fp-penalty", action="store_true",
                    help="DET without the false-positive term")
     p.add_argument("--scheduler", metavar="ADDRESS",

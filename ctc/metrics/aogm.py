@@ -50,7 +50,9 @@ class FrameVertices:
 class AOGMErrors:
     """The individual graph errors, as in the official ``TRA_log.txt``.
 
-    Vertices are ``(frame, label)``; edges are ``((frame, label), (frame, label))``.
+    Vertices are ``(frame, label)``; edges are ``((frame, label), (frame, label))``;
+    ``NS`` lists each result object that covers several markers once, with the
+    reference labels it covers.
     Reference (GT) labels are used for FN and EA, result labels otherwise.
     """
 
@@ -64,7 +66,9 @@ class AOGMErrors:
     def to_text(self, measure: str | None = None, value: float | None = None) -> str:
         """Format like the official log: one section per error type."""
         lines = ["----------Splitting Operations (Penalty=5)----------"]
-        lines += [f"T={t} Label={r} GT_labels={','.join(map(str, g))}" for t, r, g in self.NS]
+        # The official log repeats the result object once per split it needs (k-1 lines
+        # for an object covering k markers), so that its line count is NS.
+        lines += [f"T={t} Label={r}" for t, r, g in self.NS for _ in range(len(g) - 1)]
         lines.append("----------False Negative Vertices (Penalty=10)----------")
         lines += [f"T={t} GT_label={g}" for t, g in self.FN]
         lines.append("----------False Positive Vertices (Penalty=1)----------")
@@ -196,7 +200,8 @@ def detection_test(frames: list[FrameVertices]) -> DetectionTest:
 def count_errors(frames: list[FrameVertices], ref_tracks: TrackTable,
                  res_tracks: TrackTable | None, *, collect: bool = False,
                  ref_source: str = "man_track.txt",
-                 res_source: str = "res_track.txt") -> AOGMCounts:
+                 res_source: str = "res_track.txt",
+                 test: DetectionTest | None = None) -> AOGMCounts:
     """Count the AOGM graph-correction operations of a whole sequence.
 
     Parameters
@@ -208,12 +213,14 @@ def count_errors(frames: list[FrameVertices], ref_tracks: TrackTable,
         when only the detection counts are wanted).
     collect : bool
         Also list every individual error.
+    test : DetectionTest, optional
+        ``detection_test(frames)``, when the caller already has it.
 
     Returns
     -------
     AOGMCounts
     """
-    v = detection_test(frames)
+    v = detection_test(frames) if test is None else test
     ref_keys, res_keys, ref_idx, res_idx = v.ref_keys, v.res_keys, v.ref_idx, v.res_idx
     hits, ref_matched = v.hits, v.ref_matched
     n_ns, n_fn, n_fp = v.NS, v.FN, v.FP
@@ -253,19 +260,6 @@ def count_errors(frames: list[FrameVertices], ref_tracks: TrackTable,
         counts.errors = _collect(ref_keys, res_keys, hits, res_idx, ref_idx, ref_matched,
                                  g_edge, ref_has, e_src, e_dst, e_sem, in_ref, pos, g_sem)
     return counts
-
-
-def unique_matches(frames: list[FrameVertices]) -> dict[int, int]:
-    """Result vertex key -> reference vertex key, for result vertices matching one reference."""
-    out: dict[int, int] = {}
-    for f in frames:
-        res, counts = np.unique(f.match_res, return_counts=True)
-        single = set(res[counts == 1].tolist())
-        base = np.int64(f.frame) << 32
-        for r, g in zip(f.match_res.tolist(), f.match_ref.tolist(), strict=True):
-            if r in single:
-                out[int(base | r)] = int(base | g)
-    return out
 
 
 def _vertex(key: np.int64) -> tuple[int, int]:
