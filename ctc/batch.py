@@ -46,10 +46,22 @@ def find_result_sets(root: str | Path) -> list[ResultSet]:
     return found
 
 
+def fp_penalty(dataset: str, penalize_fp: bool | None = None) -> bool:
+    """Whether DET counts false positives for `dataset`: `penalize_fp` when given, else
+    the registry's ``det_fp_penalty`` (True for datasets it does not know)."""
+    if penalize_fp is not None:
+        return penalize_fp
+    from ctc.datasets import read_registry
+
+    info = read_registry().get(dataset)
+    return True if info is None else info.det_fp_penalty
+
+
 def score_sequence(result: ResultSet, metrics="all", penalize_fp: bool = True,
                    allow_invalid: bool = False) -> dict:
     """Score one result set; never raises: a failure is reported in the ``error`` column."""
-    row = {"dataset": result.dataset, "sequence": result.sequence, "error": ""}
+    row = {"dataset": result.dataset, "sequence": result.sequence, "error": "",
+           "det_fp_penalty": penalize_fp}
     try:
         scores = evaluate(result.gt, result.res, metrics, penalize_fp=penalize_fp,
                           allow_invalid=allow_invalid)
@@ -65,7 +77,7 @@ def batch_evaluate(
     root: str | Path,
     *,
     metrics="all",
-    penalize_fp: bool = True,
+    penalize_fp: bool | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
     allow_invalid: bool = False,
@@ -80,8 +92,12 @@ def batch_evaluate(
     metrics : str or list, optional
         Measures to compute (default ``"all"``: every measure the ground truth
         allows, the biological and tracking measures included).
-    penalize_fp : bool
-        Count false positives in DET.
+    penalize_fp : bool, optional
+        Count false positives in DET. Default: as the registry says for each
+        dataset (``datasets.txt``, column ``det_fp_penalty``): not for
+        Fluo-N3DL-DRO, -TRIC and -TRIF, whose GT annotates only some nuclei
+        (the official "extra detections not penalised" option), else yes.
+        The column ``det_fp_penalty`` of the table says what was applied.
     scheduler : str, optional
         Address of an existing Dask scheduler (``tcp://host:8786``); its
         workers must see `root` at the same path. Default: a local cluster.
@@ -112,7 +128,8 @@ def batch_evaluate(
         workers = 1 if (os.cpu_count() or 1) <= 2 or len(sets) == 1 else None
     if workers == 1 and scheduler is None:
         for result in sets:
-            rows.append(score_sequence(result, metrics, penalize_fp, allow_invalid))
+            rows.append(score_sequence(result, metrics,
+                                       fp_penalty(result.dataset, penalize_fp), allow_invalid))
             bar.update()
     else:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -125,7 +142,8 @@ def batch_evaluate(
                                    dashboard_address=None)
             client = Client(cluster)
         try:
-            futures = [client.submit(score_sequence, result, metrics, penalize_fp,
+            futures = [client.submit(score_sequence, result, metrics,
+                                     fp_penalty(result.dataset, penalize_fp),
                                      allow_invalid, pure=False) for result in sets]
             for future in as_completed(futures):
                 rows.append(future.result())
@@ -136,8 +154,8 @@ def batch_evaluate(
                 cluster.close()
     bar.close()
     frame = pd.DataFrame(rows)
-    extra = [c for c in frame.columns if c not in COLUMNS]
-    table = frame.reindex(columns=COLUMNS[:-1] + extra + COLUMNS[-1:])
+    extra = [c for c in frame.columns if c not in COLUMNS and c != "det_fp_penalty"]
+    table = frame.reindex(columns=COLUMNS[:-1] + ["det_fp_penalty"] + extra + COLUMNS[-1:])
     numeric = COLUMNS[2:-1]
     table[numeric + extra] = table[numeric + extra].apply(pd.to_numeric)
     counts = ["NS", "FN", "FP", "ED", "EA", "EC", "n_seg_objects", "n_vertices", "n_edges"]
@@ -155,6 +173,12 @@ def summary(table: pd.DataFrame) -> str:
     text = shown.to_string(index=False, float_format=lambda v: f"{v:.6f}", na_rep="-")
     failed = table[table["error"] != ""]
     lines = [text]
+    if "det_fp_penalty" in table.columns:
+        lenient = table[table["det_fp_penalty"] == False]  # noqa: E712 (pandas mask)
+        if len(lenient):
+            names = ", ".join(f"{r['dataset']}/{r['sequence']}" for _, r in lenient.iterrows())
+            lines.append(f"DET without the false-positive penalty (extra detections not "
+                         f"penalised, as the challenge scores these datasets): {names}")
     for _, row in failed.iterrows():
         lines.append(f"FAILED {row['dataset']}/{row['sequence']}: "
                      f"{row['error'].splitlines()[0]}")

@@ -15,7 +15,7 @@ from ctc.errors import CTCFormatError, CTCInputError
 
 COLUMNS = ("name", "dims", "modality", "objects", "resolution", "pixel_size_um",
            "time_step_min", "frames_01", "frames_02", "digits", "object_diameter_px",
-           "silver_truth", "model", "min_size_px")
+           "silver_truth", "model", "min_size_px", "det_fp_penalty")
 
 _NAME_RE = re.compile(r"^(BF|DIC|PhC|Fluo)-(C|N)(2|3)D(H|L)-(.+)$")
 DEFAULT_REGISTRY = Path(__file__).resolve().parents[1] / "datasets.txt"
@@ -38,6 +38,9 @@ class DatasetInfo:
     silver_truth: bool | None
     model: str | None
     min_size_px: int | None
+    #: Whether the challenge's DET counts false positives on this dataset (it does not on
+    #: the embryo datasets whose GT annotates only some nuclei).
+    det_fp_penalty: bool = True
 
     @property
     def simulated(self) -> bool:
@@ -86,9 +89,11 @@ def _opt(value: str, cast):
 
 
 def _parse_row(fields: list[str], where: str) -> DatasetInfo:
+    if len(fields) == len(COLUMNS) - 1:  # registries written before det_fp_penalty
+        fields = [*fields, "yes"]
     if len(fields) != len(COLUMNS):
         raise CTCFormatError(f"{where}: {len(fields)} columns, expected {len(COLUMNS)} "
-                             f"({' '.join(COLUMNS)})")
+                             f"({' '.join(COLUMNS)}; the last may be left out: yes)")
     row = dict(zip(COLUMNS, fields, strict=True))
     match = _NAME_RE.match(row["name"])
     if not match:
@@ -102,6 +107,8 @@ def _parse_row(fields: list[str], where: str) -> DatasetInfo:
                                  f"{row['name']} ({value!r})")
     if row["silver_truth"] not in ("yes", "no", "-"):
         raise CTCFormatError(f"{where}: silver_truth must be yes, no or -")
+    if row["det_fp_penalty"] not in ("yes", "no"):
+        raise CTCFormatError(f"{where}: det_fp_penalty must be yes or no")
     try:
         return DatasetInfo(
             name=row["name"], dims=int(dims), modality=modality, objects=objects,
@@ -114,7 +121,8 @@ def _parse_row(fields: list[str], where: str) -> DatasetInfo:
             object_diameter_px=_opt(row["object_diameter_px"], int),
             silver_truth=_opt(row["silver_truth"], lambda v: v == "yes"),
             model=None if row["model"] == "untrained" else row["model"],
-            min_size_px=_opt(row["min_size_px"], int))
+            min_size_px=_opt(row["min_size_px"], int),
+            det_fp_penalty=row["det_fp_penalty"] == "yes")
     except ValueError as exc:
         raise CTCFormatError(f"{where}: {exc}") from None
 

@@ -457,3 +457,27 @@ def test_batch_eval_runs_in_process_on_two_cores(tmp_path, monkeypatch):
     monkeypatch.setattr(dask.distributed, "LocalCluster", no_cluster)
     table = batch_evaluate(root, progress=False)
     assert list(table["TRA"]) == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("gt_shape,res_shape,message", [
+    ((16, 16), (4, 16, 16), "a 2D ground-truth frame"),
+    ((4, 16, 16), (16, 16), "a 3D ground-truth frame"),
+    ((4, 16, 16), (5, 16, 16), "4 slices against 5"),
+])
+def test_evaluate_3d_dimension_mismatches(tmp_path, capsys, gt_shape, res_shape, message):
+    import numpy as np
+
+    from ctc.cli import main
+
+    def obj(shape):
+        m = np.zeros(shape, np.uint16)
+        m[..., 2:6, 2:6] = 1
+        return m
+
+    write_res(tmp_path / "01_GT" / "TRA", [obj(gt_shape)] * 2, "1 0 1 0\n",
+              prefix="man_track", track_name="man_track.txt")
+    write_res(tmp_path / "01_RES", [obj(res_shape)] * 2, "1 0 1 0\n")
+    assert main(["evaluate", str(tmp_path), "01"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "man_track000.tif" in err and "mask000.tif" in err
+    assert "Traceback" not in err

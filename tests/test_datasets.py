@@ -47,11 +47,11 @@ def test_registry_agrees_with_the_shared_data(ctc_data):
 
 def test_bad_registry_rows(tmp_path):
     path = tmp_path / "datasets.txt"
-    path.write_text("DIC-C2DH-HeLa 3D DIC C H - - 84 84 3 117 yes untrained 200\n")
+    path.write_text("DIC-C2DH-HeLa 3D DIC C H - - 84 84 3 117 yes untrained 200 yes\n")
     with pytest.raises(CTCFormatError, match="dims '3D' contradicts the name"):
         read_registry(path)
     path.write_text("DIC-C2DH-HeLa 2D DIC C H\n")
-    with pytest.raises(CTCFormatError, match="5 columns, expected 14"):
+    with pytest.raises(CTCFormatError, match="5 columns, expected 15"):
         read_registry(path)
 
 
@@ -74,7 +74,7 @@ def test_bad_pixel_sizes(tmp_path):
     for size, message in (("0.19", "2 positive sizes expected"),
                           ("0.1x0.1x0.1", "2 positive sizes expected"),
                           ("1x1/2x2/3x3", "give one value, or two as 01/02")):
-        path.write_text(f"DIC-C2DH-HeLa 2D DIC C H {size} 10 84 84 3 117 yes untrained 200\n")
+        path.write_text(f"DIC-C2DH-HeLa 2D DIC C H {size} 10 84 84 3 117 yes untrained 200 yes\n")
         with pytest.raises(CTCFormatError, match=message):
             read_registry(path)
 
@@ -88,3 +88,43 @@ def test_datasets_command(capsys):
     assert main(["datasets", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {r["name"] for r in rows} == ALL_DATASETS
+
+
+def test_registry_records_where_det_ignores_false_positives():
+    from ctc.batch import fp_penalty
+    from ctc.datasets import read_registry
+
+    registry = read_registry()
+    lenient = sorted(name for name, info in registry.items() if not info.det_fp_penalty)
+    assert lenient == ["Fluo-N3DL-DRO", "Fluo-N3DL-TRIC", "Fluo-N3DL-TRIF"]
+    assert fp_penalty("Fluo-N3DL-DRO") is False and fp_penalty("Fluo-N3DL-DRO", True) is True
+    assert fp_penalty("Fluo-N2DH-SIM+") is True and fp_penalty("NOT-A-DATASET") is True
+
+
+def test_batch_eval_applies_the_registry_fp_option(tmp_path, capsys):
+    import numpy as np
+
+    from ctc.cli import main
+    from tests.conftest import with_objects, write_res
+
+    # One GT object per frame; the result adds a false positive in every frame.
+    for name in ("Fluo-N3DL-DRO", "Fluo-N2DH-TOY"):
+        gt = tmp_path / name / "01_GT"
+        write_res(gt / "TRA", [with_objects(1)] * 2, "1 0 1 0\n", prefix="man_track",
+                  track_name="man_track.txt")
+        write_res(tmp_path / name / "01_RES", [with_objects(1, 2)] * 2, "1 0 1 0\n2 0 1 0\n")
+    out = tmp_path / "scores.csv"
+    assert main(["batch-eval", str(tmp_path), "--out", str(out), "--workers", "1",
+                 "--metrics", "DET"]) == 0
+    printed = capsys.readouterr().out
+    assert "without the false-positive penalty" in printed and "Fluo-N3DL-DRO/01" in printed
+    import pandas as pd
+
+    table = pd.read_csv(out).set_index("dataset")
+    assert table.loc["Fluo-N3DL-DRO", "DET"] == 1.0
+    assert table.loc["Fluo-N2DH-TOY", "DET"] == pytest.approx(1 - 2 / 20)
+    assert not bool(table.loc["Fluo-N3DL-DRO", "det_fp_penalty"])
+    assert main(["batch-eval", str(tmp_path), "--out", str(out), "--workers", "1",
+                 "--metrics", "DET", "--fp-penalty"]) == 0
+    assert pd.read_csv(out).set_index("dataset").loc["Fluo-N3DL-DRO", "DET"] < 1.0
+    assert np.isfinite(table["DET"]).all()

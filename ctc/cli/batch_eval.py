@@ -45,8 +45,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="comma-separated measures, as for `ctc evaluate` (default: all "
                         "the ground truth allows, the biological and tracking measures "
                         "included)")
-    p.add_argument("--no-fp-penalty", action="store_true",
-                   help="DET without the false-positive term")
+    penalty = p.add_mutually_exclusive_group()
+    penalty.add_argument("--no-fp-penalty", dest="fp_penalty", action="store_const",
+                         const=False, default=None,
+                         help="DET without the false-positive term, for every dataset "
+                              "(default: as datasets.txt says: without it for Fluo-N3DL-DRO, "
+                              "-TRIC and -TRIF, whose GT annotates only some nuclei)")
+    penalty.add_argument("--fp-penalty", dest="fp_penalty", action="store_const", const=True,
+                         help="DET with the false-positive term for every dataset, DRO, TRIC "
+                              "and TRIF included")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="address of an existing Dask scheduler (default: local cluster)")
     p.add_argument("--workers", type=int, metavar="N",
@@ -62,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from ctc.batch import batch_evaluate, summary  # pandas and dask load only when used
 
     table = batch_evaluate(args.root, metrics=args.metrics,
-                           penalize_fp=not args.no_fp_penalty, scheduler=args.scheduler,
+                           penalize_fp=args.fp_penalty, scheduler=args.scheduler,
                            workers=args.workers, allow_invalid=args.allow_invalid,
                            progress=True)
     table.to_csv(args.out, index=False)

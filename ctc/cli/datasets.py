@@ -11,8 +11,10 @@ DESCRIPTION = """\
 Print the registry of the Cell Tracking Challenge datasets (datasets.txt at the
 top of the repository): dimensionality, modality, pixel or voxel size (µm),
 time step (min), frames of the two training sequences, digits of the frame
-numbers, typical object diameter (px), silver truth, and the model the
-dataset's executables use ('untrained': none yet). Where the two training
+numbers, typical object diameter (px), silver truth, the model the
+dataset's executables use ('untrained': none yet), and whether DET counts
+false positives there (det_fp_penalty; 'no' for the partially annotated
+embryos DRO, TRIC and TRIF, as the challenge scores them). Where the two training
 sequences differ, both values are shown as 01/02.
 """
 
@@ -52,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
              "object_diameter_px": "-" if i.object_diameter_px is None
              else i.object_diameter_px,
              "silver_truth": {True: "yes", False: "no", None: "-"}[i.silver_truth],
-             "model": i.model or "untrained"} for i in registry.values()]
+             "model": i.model or "untrained",
+             "det_fp_penalty": "yes" if i.det_fp_penalty else "no"}
+            for i in registry.values()]
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0

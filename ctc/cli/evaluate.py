@@ -69,7 +69,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "silver truth (NN_ST/SEG)")
     p.add_argument("--no-fp-penalty", action="store_true",
                    help="DET without the false-positive term (official option used for "
-                        "some 3D embryo datasets)")
+                        "some 3D embryo datasets; --recursive applies it where datasets.txt "
+                        "says so: Fluo-N3DL-DRO, -TRIC, -TRIF)")
     p.add_argument("--errors", metavar="FILE",
                    help="write every AOGM error (frame, labels) to FILE, like TRA_log.txt")
     p.add_argument("--report", metavar="PNG",
@@ -195,7 +196,7 @@ def _write_report(args, gt: Path, res: Path, scores, frames: list[int] | None) -
 
 
 def _run_recursive(args: argparse.Namespace) -> int:
-    from ctc.batch import find_result_sets
+    from ctc.batch import find_result_sets, fp_penalty
     from ctc.errors import CTCError
     from ctc.metrics import evaluate
 
@@ -207,8 +208,11 @@ def _run_recursive(args: argparse.Namespace) -> int:
     for result in sets:
         row = {"dataset": result.dataset, "sequence": result.sequence}
         try:
-            scores = evaluate(result.gt, result.res, args.metrics,
-                              penalize_fp=not args.no_fp_penalty,
+            penalize = fp_penalty(result.dataset, False if args.no_fp_penalty else None)
+            if not penalize and not args.no_fp_penalty and not args.json:
+                print(f"{result.dataset} {result.sequence}: DET without the false-positive "
+                      "penalty (datasets.txt: extra detections not penalised there)")
+            scores = evaluate(result.gt, result.res, args.metrics, penalize_fp=penalize,
                               allow_invalid=args.allow_invalid, progress=not args.json)
             row.update(scores.to_dict())
             row["error"] = ""

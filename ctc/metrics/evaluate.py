@@ -434,9 +434,16 @@ def _in_order(work, frames: list[int], workers: int | None):
 
 
 def _match(ref: np.ndarray, res: np.ndarray, ref_path: Path, res_path: Path):
-    if ref.shape != res.shape:
+    if ref.ndim != res.ndim:
         raise CTCFormatError(
-            f"shape {ref.shape} differs from the result's {res.shape} ({res_path})", ref_path)
+            f"a {ref.ndim}D ground-truth frame {ref.shape} against a {res.ndim}D result frame "
+            f"{res.shape} ({res_path}); both need the same dimensionality", ref_path)
+    if ref.shape != res.shape:
+        what = (f" ({ref.shape[0]} slices against {res.shape[0]})"
+                if ref.ndim == 3 and ref.shape[1:] == res.shape[1:] else "")
+        raise CTCFormatError(
+            f"shape {ref.shape} differs from the result's {res.shape}{what} ({res_path})",
+            ref_path)
     return match_frame(ref, res)
 
 
