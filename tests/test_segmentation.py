@@ -738,3 +738,36 @@ def test_ctc_train_with_markers(partly_segmented, tmp_path):
         "markers") == 2 * len(MARKER_GRID)
     assert main(["train", str(partly_segmented), "--out", str(tmp_path / "bad"), "--markers",
                  "--task", "border", "--steps", "1"]) == 2
+
+
+def test_universal_step_is_one_optimizer_step_with_equal_dataset_weights():
+    """Three synthetic datasets of 1,000, 30 and 2 images: one round draws one minibatch of
+    each, the optimiser steps once, and each dataset's gradient weighs 1/3."""
+    from ctc.segmentation.train import accumulated_step
+
+    class Dataset:
+        def __init__(self, value: float, size: int, seed: int):
+            self.images = torch.full((size,), value)
+            self.rng = np.random.default_rng(seed)
+            self.draws = 0
+
+        def batch(self, n: int) -> torch.Tensor:
+            self.draws += 1
+            return self.images[self.rng.integers(0, len(self.images), n)]
+
+    class CountingSGD(torch.optim.SGD):
+        steps = 0
+
+        def step(self, closure=None):
+            CountingSGD.steps += 1
+            return super().step(closure)
+
+    w = torch.nn.Parameter(torch.zeros(()))
+    optimizer = CountingSGD([w], lr=1.0)
+    datasets = [Dataset(1.0, 1000, 0), Dataset(4.0, 30, 1), Dataset(-2.0, 2, 2)]
+    loss = accumulated_step(optimizer, datasets, lambda d: torch.mean((w - d.batch(4)) ** 2))
+    assert CountingSGD.steps == 1 and [d.draws for d in datasets] == [1, 1, 1]
+    # d/dw of mean over datasets of (w - v)^2 at w = 0: mean of -2 v = -2 (1 + 4 - 2) / 3 = -2
+    assert float(w) == pytest.approx(2.0)
+    assert loss == pytest.approx((1 + 16 + 4) / 3)
+    # weighting by size would have moved w to about 2 * (1000 + 120 - 4) / 1032 = 2.16

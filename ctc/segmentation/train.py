@@ -141,6 +141,37 @@ def _embedding_loss(net, images, labels, full, device) -> torch.Tensor:
                for k in (0, 1))
 
 
+def accumulated_step(optimizer: torch.optim.Optimizer, samplers: list,
+                     sampler_loss) -> float:
+    """One optimiser step over a round of datasets: one minibatch from each sampler.
+
+    The gradients of the per-dataset losses are accumulated, each weighted
+    1 / len(samplers), so every dataset counts the same however many images it
+    has; then the optimiser steps once.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+    samplers : list
+        One sampler per dataset.
+    sampler_loss : callable
+        ``sampler -> loss tensor`` of one minibatch drawn from that sampler.
+
+    Returns
+    -------
+    float
+        The mean of the per-dataset losses.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    total = 0.0
+    for sampler in samplers:
+        loss = sampler_loss(sampler)
+        (loss / len(samplers)).backward()
+        total += float(loss.detach()) / len(samplers)
+    optimizer.step()
+    return total
+
+
 def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir: str | Path,
           settings: TrainConfig | None = None, *, resume: bool = False,
           progress: bool = True, log=print) -> ModelConfig:
@@ -245,19 +276,15 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
     last_val = {}
     while step < settings.steps:
         net.train()
-        optimizer.zero_grad(set_to_none=True)
-        total = 0.0
-        for sampler in samplers:
+
+        def sampler_loss(sampler) -> torch.Tensor:
             if config.task == "embedding":
-                loss = _embedding_loss(net, *sampler.window(), device)
-            else:
-                x, y, f = sampler.batch(settings.batch)
-                logits = net(x.to(device))
-                loss = _task_loss(config, loss_fn, logits, y.to(device),
-                                  None if f is None else f.to(device))
-            (loss / len(samplers)).backward()
-            total += float(loss.detach()) / len(samplers)
-        optimizer.step()
+                return _embedding_loss(net, *sampler.window(), device)
+            x, y, f = sampler.batch(settings.batch)
+            return _task_loss(config, loss_fn, net(x.to(device)), y.to(device),
+                              None if f is None else f.to(device))
+
+        total = accumulated_step(optimizer, samplers, sampler_loss)
         scheduler.step()
         step += 1
         out_of_time = (settings.max_minutes is not None
