@@ -46,15 +46,16 @@ def find_result_sets(root: str | Path) -> list[ResultSet]:
     return found
 
 
-def fp_penalty(dataset: str, penalize_fp: bool | None = None) -> bool:
-    """Whether DET counts false positives for `dataset`: `penalize_fp` when given, else
-    the registry's ``det_fp_penalty`` (True for datasets it does not know)."""
+def fp_penalties(sets: list[ResultSet], penalize_fp: bool | None = None) -> list[bool]:
+    """Whether DET counts false positives for each result set: `penalize_fp` when
+    given, else the registry's ``det_fp_penalty`` (True for datasets it does not know)."""
     if penalize_fp is not None:
-        return penalize_fp
+        return [penalize_fp] * len(sets)
     from ctc.datasets import read_registry
 
-    info = read_registry().get(dataset)
-    return True if info is None else info.det_fp_penalty
+    registry = read_registry()
+    return [registry[r.dataset].det_fp_penalty if r.dataset in registry else True
+            for r in sets]
 
 
 def score_sequence(result: ResultSet, metrics="all", penalize_fp: bool = True,
@@ -126,10 +127,10 @@ def batch_evaluate(
     rows = []
     if workers is None and scheduler is None:
         workers = 1 if (os.cpu_count() or 1) <= 2 or len(sets) == 1 else None
+    penalties = fp_penalties(sets, penalize_fp)
     if workers == 1 and scheduler is None:
-        for result in sets:
-            rows.append(score_sequence(result, metrics,
-                                       fp_penalty(result.dataset, penalize_fp), allow_invalid))
+        for result, penalty in zip(sets, penalties, strict=True):
+            rows.append(score_sequence(result, metrics, penalty, allow_invalid))
             bar.update()
     else:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -142,9 +143,9 @@ def batch_evaluate(
                                    dashboard_address=None)
             client = Client(cluster)
         try:
-            futures = [client.submit(score_sequence, result, metrics,
-                                     fp_penalty(result.dataset, penalize_fp),
-                                     allow_invalid, pure=False) for result in sets]
+            futures = [client.submit(score_sequence, result, metrics, penalty, allow_invalid,
+                                     pure=False)
+                       for result, penalty in zip(sets, penalties, strict=True)]
             for future in as_completed(futures):
                 rows.append(future.result())
                 bar.update()

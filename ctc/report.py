@@ -10,7 +10,7 @@ from ctc.io.naming import RAW_PREFIX, RES_PREFIX, find_frames
 from ctc.io.tiff import read_frame, read_mask
 from ctc.lineage import TrackTable, read_tracks
 
-__all__ = ["lineage_positions", "write_report"]
+__all__ = ["draw_lineage", "lineage_positions", "write_report"]
 
 
 def lineage_positions(table: TrackTable) -> dict[int, float]:
@@ -39,6 +39,32 @@ def lineage_positions(table: TrackTable) -> dict[int, float]:
             stack.append((label, True))
             stack.extend((k, False) for k in reversed(kids))
     return position
+
+
+def draw_lineage(ax, table: TrackTable, track_color: str | None = None,
+                 link_color: str = "0.4", track_lw: float = 1.2,
+                 link_lw: float = 0.8) -> dict[int, float]:
+    """Draw a lineage forest on matplotlib axes: frames downwards, one column per track.
+
+    Tracks are vertical lines (colour `track_color`, or red for tracks with a
+    parent and blue for roots), joined to their parent by horizontal links.
+
+    Returns
+    -------
+    dict
+        The horizontal position of every track (:func:`lineage_positions`).
+    """
+    x = lineage_positions(table)
+    for track in table:
+        color = track_color or ("tab:red" if track.parent else "tab:blue")
+        ax.plot([x[track.label]] * 2, [track.begin, track.end + 1], lw=track_lw, color=color)
+        if track.parent in x:
+            ax.plot([x[track.parent], x[track.label]], [track.begin] * 2, lw=link_lw,
+                    color=link_color)
+    ax.invert_yaxis()
+    ax.set_ylabel("frame")
+    ax.set_xticks([])
+    return x
 
 
 def write_report(raw_dir: str | Path, res_dir: str | Path, png: str | Path, *,
@@ -90,17 +116,8 @@ def write_report(raw_dir: str | Path, res_dir: str | Path, png: str | Path, *,
     for ax in axes[:2]:
         ax.set_axis_off()
     ax = axes[2]
-    x = lineage_positions(table)
-    for track in table:
-        ax.plot([x[track.label]] * 2, [track.begin, track.end + 1], lw=1.2,
-                color="tab:red" if track.parent else "tab:blue")
-        if track.parent in x:
-            ax.plot([x[track.parent], x[track.label]], [track.begin] * 2, lw=0.8,
-                    color="0.4")
+    draw_lineage(ax, table)
     ax.axhline(t + 0.5, color="0.7", lw=0.6, ls="--")
-    ax.invert_yaxis()
-    ax.set_ylabel("frame")
-    ax.set_xticks([])
     divisions = len({tr.parent for tr in table if tr.parent})
     ax.set_title(f"lineage: {len(table)} tracks, {divisions} divisions")
     heading = title

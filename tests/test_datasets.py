@@ -91,14 +91,18 @@ def test_datasets_command(capsys):
 
 
 def test_registry_records_where_det_ignores_false_positives():
-    from ctc.batch import fp_penalty
+    from pathlib import Path
+
+    from ctc.batch import ResultSet, fp_penalties
     from ctc.datasets import read_registry
 
     registry = read_registry()
     lenient = sorted(name for name, info in registry.items() if not info.det_fp_penalty)
     assert lenient == ["Fluo-N3DL-DRO", "Fluo-N3DL-TRIC", "Fluo-N3DL-TRIF"]
-    assert fp_penalty("Fluo-N3DL-DRO") is False and fp_penalty("Fluo-N3DL-DRO", True) is True
-    assert fp_penalty("Fluo-N2DH-SIM+") is True and fp_penalty("NOT-A-DATASET") is True
+    sets = [ResultSet(name, "01", Path("gt"), Path("res"))
+            for name in ("Fluo-N3DL-DRO", "Fluo-N2DH-SIM+", "NOT-A-DATASET")]
+    assert fp_penalties(sets) == [False, True, True]
+    assert fp_penalties(sets, True) == [True, True, True]
 
 
 def test_batch_eval_applies_the_registry_fp_option(tmp_path, capsys):

@@ -196,7 +196,7 @@ def _write_report(args, gt: Path, res: Path, scores, frames: list[int] | None) -
 
 
 def _run_recursive(args: argparse.Namespace) -> int:
-    from ctc.batch import find_result_sets, fp_penalty
+    from ctc.batch import find_result_sets, fp_penalties
     from ctc.errors import CTCError
     from ctc.metrics import evaluate
 
@@ -205,10 +205,10 @@ def _run_recursive(args: argparse.Namespace) -> int:
         raise CTCInputError("no DATASET/NN_RES folder with its NN_GT found under it",
                             args.recursive)
     rows, failed = [], 0
-    for result in sets:
+    penalties = fp_penalties(sets, False if args.no_fp_penalty else None)
+    for result, penalize in zip(sets, penalties, strict=True):
         row = {"dataset": result.dataset, "sequence": result.sequence}
         try:
-            penalize = fp_penalty(result.dataset, False if args.no_fp_penalty else None)
             if not penalize and not args.no_fp_penalty and not args.json:
                 print(f"{result.dataset} {result.sequence}: DET without the false-positive "
                       "penalty (datasets.txt: extra detections not penalised there)")

@@ -32,7 +32,7 @@ import numpy as np
 from ctc.errors import CTCFormatError
 from ctc.lineage import TrackTable
 
-_LABEL_MASK = np.int64(0xFFFFFFFF)
+LABEL_MASK = np.int64(0xFFFFFFFF)
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def vertex_keys(frames: list[FrameVertices], side: str) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
-def _lookup(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def lookup_sorted(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions of `wanted` in sorted `keys`, and which were found."""
     pos = np.searchsorted(keys, wanted)
     pos_c = np.minimum(pos, max(len(keys) - 1, 0))
@@ -128,8 +128,8 @@ def graph_edges(keys: np.ndarray, tracks: TrackTable | None,
     CTCFormatError
         When a parent link points at a vertex that no mask contains.
     """
-    frames, labels = keys >> 32, keys & _LABEL_MASK
-    pos, found = _lookup(keys, ((frames + 1) << 32) | labels)
+    frames, labels = keys >> 32, keys & LABEL_MASK
+    pos, found = lookup_sorted(keys, ((frames + 1) << 32) | labels)
     src = [np.flatnonzero(found)]
     dst = [pos[found]]
     if tracks is not None and len(tracks):
@@ -141,8 +141,8 @@ def graph_edges(keys: np.ndarray, tracks: TrackTable | None,
             raise CTCFormatError(f"parent labels {missing_parent[:5]} are not declared",
                                  source)
         parent_end = np.array([by_label[int(p)] for p in rows[:, 3]], np.int64)
-        s_pos, s_found = _lookup(keys, (parent_end << 32) | rows[:, 3])
-        d_pos, d_found = _lookup(keys, (rows[:, 1] << 32) | rows[:, 0])
+        s_pos, s_found = lookup_sorted(keys, (parent_end << 32) | rows[:, 3])
+        d_pos, d_found = lookup_sorted(keys, (rows[:, 1] << 32) | rows[:, 0])
         bad = ~(s_found & d_found)
         if bad.any():
             label, begin, _, parent = rows[np.flatnonzero(bad)[0]]
@@ -248,7 +248,7 @@ def count_errors(frames: list[FrameVertices], ref_tracks: TrackTable,
         keep = (to_ref[e_src] >= 0) & (to_ref[e_dst] >= 0)  # induced on unique matches
         e_src, e_dst, e_sem = e_src[keep], e_dst[keep], e_sem[keep]
         mapped = to_ref[e_src] * n_ref + to_ref[e_dst]
-        pos, in_ref = _lookup(g_edge, mapped)
+        pos, in_ref = lookup_sorted(g_edge, mapped)
         ref_has = np.zeros(len(g_edge), bool)
         ref_has[pos[in_ref]] = True
         n_ed = int(np.count_nonzero(~in_ref))
@@ -263,7 +263,7 @@ def count_errors(frames: list[FrameVertices], ref_tracks: TrackTable,
 
 
 def _vertex(key: np.int64) -> tuple[int, int]:
-    return int(key >> 32), int(key & _LABEL_MASK)
+    return int(key >> 32), int(key & LABEL_MASK)
 
 
 def _collect(ref_keys, res_keys, hits, res_idx, ref_idx, ref_matched, g_edge, ref_has,

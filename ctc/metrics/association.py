@@ -22,9 +22,7 @@ import numpy as np
 
 from ctc.errors import CTCFormatError
 from ctc.lineage import TrackTable
-from ctc.metrics.aogm import DetectionTest
-
-LABEL_MASK = np.int64(0xFFFFFFFF)
+from ctc.metrics.aogm import LABEL_MASK, DetectionTest, lookup_sorted
 
 
 @dataclass(frozen=True)
@@ -61,6 +59,12 @@ def assign(test: DetectionTest) -> Assignment:
     return Assignment(keys, keys >> 32, keys & LABEL_MASK, assigned)
 
 
+def children_per_parent(tracks: TrackTable) -> tuple[np.ndarray, np.ndarray]:
+    """Labels that are some track's parent (ascending) and how many children each has."""
+    parents = tracks.to_array()[:, 3]
+    return np.unique(parents[parents > 0], return_counts=True)
+
+
 def continuation_roots(tracks: TrackTable) -> dict[int, int]:
     """Label -> label of the track it continues (itself when it starts a cell's track).
 
@@ -68,9 +72,9 @@ def continuation_roots(tracks: TrackTable) -> dict[int, int]:
     disappeared for some frames and was given a new label. Chains resolve to
     their first track.
     """
-    rows = tracks.to_array()
-    parents, counts = np.unique(rows[:, 3][rows[:, 3] > 0], return_counts=True)
+    parents, counts = children_per_parent(tracks)
     single = set(parents[counts == 1].tolist())
+    rows = tracks.to_array()
     root: dict[int, int] = {}
     for label, _, _, parent in sorted(rows.tolist(), key=lambda r: (r[1], r[0])):
         root[label] = root.get(parent, parent) if parent in single else label
@@ -90,10 +94,9 @@ class JoinedTracks:
 
     def index(self, labels: np.ndarray, source: str = "track table") -> np.ndarray:
         """Row of each root label; every label must be one of ``labels``."""
-        pos = np.minimum(np.searchsorted(self.labels, labels), max(len(self.labels) - 1, 0))
-        bad = self.labels[pos] != labels if len(self.labels) else np.ones(len(labels), bool)
-        if len(labels) and bad.any():
-            raise CTCFormatError(f"label {int(labels[np.flatnonzero(bad)[0]])} of the masks "
+        pos, found = lookup_sorted(self.labels, labels)
+        if not found.all():
+            raise CTCFormatError(f"label {int(labels[np.flatnonzero(~found)[0]])} of the masks "
                                  "has no line in the track table", source)
         return pos
 

@@ -30,7 +30,8 @@ from __future__ import annotations
 import numpy as np
 
 from ctc.lineage import TrackTable
-from ctc.metrics.association import Assignment
+from ctc.metrics.aogm import lookup_sorted
+from ctc.metrics.association import Assignment, children_per_parent
 from ctc.metrics.divisions import count_divisions
 
 #: Tolerances of BC(i) reported by default, as py-ctcmetrics does.
@@ -63,8 +64,7 @@ def complete_tracks(a: Assignment, ref_tracks: TrackTable, res_tracks: TrackTabl
     ref_l, ref_b, ref_e = _spans(ref_tracks)
     res_l, res_b, res_e = _spans(res_tracks)
     ri = np.searchsorted(ref_l, ref_label[candidate])
-    si = np.minimum(np.searchsorted(res_l, lo[candidate]), max(len(res_l) - 1, 0))
-    known = (res_l[si] == lo[candidate]) if len(res_l) else np.zeros(len(si), bool)
+    si, known = lookup_sorted(res_l, lo[candidate])
     complete = known & (ref_b[ri] == res_b[si]) & (ref_e[ri] == res_e[si])
     return 2.0 * int(complete.sum()) / (len(ref_tracks) + len(res_tracks))
 
@@ -99,9 +99,9 @@ def branching_correctness(tp: int, fp: int, fn: int) -> float | None:
 
 
 def _cycle_lengths(tracks: TrackTable) -> np.ndarray:
-    rows = tracks.to_array()
-    parents, counts = np.unique(rows[:, 3][rows[:, 3] > 0], return_counts=True)
+    parents, counts = children_per_parent(tracks)
     dividing = parents[counts > 1]
+    rows = tracks.to_array()
     full = np.isin(rows[:, 0], dividing) & np.isin(rows[:, 3], dividing)
     return rows[full, 2] - rows[full, 1]
 
@@ -127,8 +127,11 @@ def bio(*parts: float | None) -> float | None:
 
 def biological_measures(a: Assignment, ref_tracks: TrackTable, res_tracks: TrackTable,
                         lnk: float | None = None,
-                        tolerances: tuple[int, ...] = BC_TOLERANCES) -> dict:
+                        tolerances: tuple[int, ...] = BC_TOLERANCES,
+                        assigned: dict[int, int] | None = None) -> dict:
     """All the biological measures, under py-ctcmetrics' names.
+
+    `assigned` is ``a.lookup()`` when the caller already has it.
 
     Returns
     -------
@@ -140,9 +143,9 @@ def biological_measures(a: Assignment, ref_tracks: TrackTable, res_tracks: Track
     out: dict = {"CT": complete_tracks(a, ref_tracks, res_tracks),
                  "TF": track_fractions(a, ref_tracks),
                  "CCA": cell_cycle_accuracy(ref_tracks, res_tracks)}
-    lookup = a.lookup()
+    assigned = a.lookup() if assigned is None else assigned
     for i in tolerances:
-        c = count_divisions(a, ref_tracks, res_tracks, i, assigned=lookup)
+        c = count_divisions(assigned, ref_tracks, res_tracks, i)
         out["gt_divisions"] = c.TP + c.FN
         out[f"tp_div({i})"], out[f"fp_div({i})"], out[f"fn_div({i})"] = c.TP, c.FP, c.FN
         out[f"BC({i})"] = branching_correctness(c.TP, c.FP, c.FN)

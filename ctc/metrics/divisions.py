@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ctc.lineage import TrackTable
-from ctc.metrics.association import Assignment
 
 
 @dataclass(frozen=True)
@@ -81,27 +80,24 @@ def _matches(ref: Division, res: Division, assigned: dict[int, int], tolerance: 
     return True
 
 
-def count_divisions(assignment: Assignment, ref_tracks: TrackTable, res_tracks: TrackTable,
-                    tolerance: int = 0, *, assigned: dict[int, int] | None = None
-                    ) -> DivisionCounts:
+def count_divisions(assigned: dict[int, int], ref_tracks: TrackTable, res_tracks: TrackTable,
+                    tolerance: int = 0) -> DivisionCounts:
     """Count correct, false and missed divisions of a result.
 
     Parameters
     ----------
-    assignment : Assignment
-        The unique assignment of the reference vertices.
+    assigned : dict
+        Reference vertex key -> assigned result label
+        (:meth:`ctc.metrics.association.Assignment.lookup`).
     ref_tracks, res_tracks : TrackTable
         Track tables of the reference and of the result.
     tolerance : int
         Frames by which the mother's end and the daughters' starts may differ.
-    assigned : dict, optional
-        ``assignment.lookup()``, when the caller already has it.
 
     Returns
     -------
     DivisionCounts
     """
-    assigned = assignment.lookup() if assigned is None else assigned
     ref_div, res_div = divisions(ref_tracks), divisions(res_tracks)
     ends = np.array([d.end for d in ref_div], np.int64)
     used: set[int] = set()

@@ -23,7 +23,8 @@ from ctc.io.tiff import read_frame, read_mask
 from ctc.lineage import TrackTable
 from ctc.metrics.aogm import AOGMErrors
 from ctc.metrics.divisions import DivisionCounts
-from ctc.report import lineage_positions
+from ctc.report import draw_lineage
+from ctc.tracking.features import frame_objects
 
 __all__ = ["error_frames", "write_error_report"]
 
@@ -39,28 +40,14 @@ def error_frames(errors: AOGMErrors, count: int = 3) -> list[int]:
 
 def _centres(mask: np.ndarray) -> dict[int, tuple[float, float]]:
     """Label -> (row, column) of its centre (3D: of its projection along z)."""
-    if mask.ndim == 3:
-        mask = mask.max(0)
-    rows, cols = np.nonzero(mask)
-    labels = mask[rows, cols].astype(np.int64)
-    if not labels.size:
-        return {}
-    uniq, inv = np.unique(labels, return_inverse=True)
-    n = np.bincount(inv)
-    r = np.bincount(inv, rows) / n
-    c = np.bincount(inv, cols) / n
-    return {int(k): (float(a), float(b)) for k, a, b in zip(uniq, r, c, strict=True)}
+    objects = frame_objects(mask.max(0) if mask.ndim == 3 else mask)
+    return {int(k): (float(r), float(c))
+            for k, (r, c) in zip(objects.labels, objects.centroid, strict=True)}
 
 
 def _tree(ax, table: TrackTable, title: str) -> dict[int, float]:
-    x = lineage_positions(table)
-    for track in table:
-        ax.plot([x[track.label]] * 2, [track.begin, track.end + 1], lw=1.0, color="0.35")
-        if track.parent in x:
-            ax.plot([x[track.parent], x[track.label]], [track.begin] * 2, lw=0.7, color="0.6")
-    ax.invert_yaxis()
-    ax.set_ylabel("frame")
-    ax.set_xticks([])
+    x = draw_lineage(ax, table, track_color="0.35", link_color="0.6", track_lw=1.0,
+                     link_lw=0.7)
     ax.set_title(title)
     return x
 

@@ -63,6 +63,9 @@ EXTRA_KEYS = {
     "MTML": ("MT", "ML"), "FAF": ("FAF",),
 }
 ALL_NAMES = ALL_METRICS + ("OP_CSB", "OP_CTB") + BIO_METRICS + MOT_METRICS
+#: Biological names that need others: BIO is the mean of its parts, OP_CLB uses BIO.
+IMPLIED = {"BIO": ("CT", "TF", "BC", "CCA", "BIO"),
+           "OP_CLB": ("CT", "TF", "BC", "CCA", "BIO", "OP_CLB")}
 
 
 @dataclass
@@ -152,9 +155,8 @@ def parse_metrics(metrics) -> Selection:
         elif name in ALL_METRICS:
             core.append(name)
         elif re.fullmatch(r"BC\([0-9]\)", name) or name in BIO_METRICS:
-            extra += {"BIO": ["CT", "TF", "BC", "CCA", "BIO"],
-                      "OP_CLB": ["CT", "TF", "BC", "CCA", "BIO", "OP_CLB"]}.get(name, ["BC"]
-                      if name.startswith("BC") else [name])
+            name = "BC" if name.startswith("BC") else name
+            extra += IMPLIED.get(name, (name,))
             if name == "OP_CLB":
                 core.append("LNK")
         elif name in MOT_METRICS:
@@ -348,13 +350,14 @@ def evaluate(
             scores.LNK = measures.lnk(counts.ED, counts.EA, counts.EC, counts.n_edges)
         if res_tracks is not None and (divisions or selection.biological):
             assignment = assign(test)
+            assigned = assignment.lookup()
             if divisions:
-                div = count_divisions(assignment, ref_tracks, res_tracks)
+                div = count_divisions(assigned, ref_tracks, res_tracks)
                 scores.DIV_TP, scores.DIV_FP, scores.DIV_FN = div.TP, div.FP, div.FN
                 scores.divisions = div
             if selection.biological:
-                scores.measures.update(biological_measures(assignment, ref_tracks,
-                                                           res_tracks, lnk=scores.LNK))
+                scores.measures.update(biological_measures(
+                    assignment, ref_tracks, res_tracks, lnk=scores.LNK, assigned=assigned))
         if selection.mot:
             scores.measures.update(mot_measures(test, ref_tracks, res_tracks,
                                                 len(tra_files.frames)))
