@@ -7,6 +7,7 @@ the data is simulated are encoded in the name and checked against it.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,9 @@ from ctc.errors import CTCFormatError, CTCInputError
 
 COLUMNS = ("name", "dims", "modality", "objects", "resolution", "pixel_size_um",
            "time_step_min", "frames_01", "frames_02", "digits", "object_diameter_px",
-           "silver_truth", "model", "min_size_px", "det_fp_penalty")
+           "silver_truth", "model", "min_size_px", "det_fp_penalty", "model_saw")
+#: Columns a registry may leave out at the end of every row, and the value they take.
+OPTIONAL = {"det_fp_penalty": "yes", "model_saw": "-"}
 
 _NAME_RE = re.compile(r"^(BF|DIC|PhC|Fluo)-(C|N)(2|3)D(H|L)-(.+)$")
 DEFAULT_REGISTRY = Path(__file__).resolve().parents[1] / "datasets.txt"
@@ -41,6 +44,8 @@ class DatasetInfo:
     #: Whether the challenge's DET counts false positives on this dataset (it does not on
     #: the embryo datasets whose GT annotates only some nuclei).
     det_fp_penalty: bool = True
+    #: Whether the default model was trained on this dataset (None: not recorded).
+    model_saw: bool | None = None
 
     @property
     def simulated(self) -> bool:
@@ -89,11 +94,14 @@ def _opt(value: str, cast):
 
 
 def _parse_row(fields: list[str], where: str) -> DatasetInfo:
-    if len(fields) == len(COLUMNS) - 1:  # registries written before det_fp_penalty
-        fields = [*fields, "yes"]
+    missing = len(COLUMNS) - len(fields)
+    if 0 < missing <= len(OPTIONAL):  # registries written before the optional columns
+        fields = [*fields, *list(OPTIONAL.values())[-missing:]]
     if len(fields) != len(COLUMNS):
+        optional = ", ".join(f"{k} ({v})" for k, v in OPTIONAL.items())
         raise CTCFormatError(f"{where}: {len(fields)} columns, expected {len(COLUMNS)} "
-                             f"({' '.join(COLUMNS)}; the last may be left out: yes)")
+                             f"({' '.join(COLUMNS)}; the last may be left out, taking "
+                             f"these values: {optional})")
     row = dict(zip(COLUMNS, fields, strict=True))
     match = _NAME_RE.match(row["name"])
     if not match:
@@ -109,6 +117,8 @@ def _parse_row(fields: list[str], where: str) -> DatasetInfo:
         raise CTCFormatError(f"{where}: silver_truth must be yes, no or -")
     if row["det_fp_penalty"] not in ("yes", "no"):
         raise CTCFormatError(f"{where}: det_fp_penalty must be yes or no")
+    if row["model_saw"] not in ("yes", "no", "-"):
+        raise CTCFormatError(f"{where}: model_saw must be yes, no or -")
     try:
         return DatasetInfo(
             name=row["name"], dims=int(dims), modality=modality, objects=objects,
@@ -122,9 +132,43 @@ def _parse_row(fields: list[str], where: str) -> DatasetInfo:
             silver_truth=_opt(row["silver_truth"], lambda v: v == "yes"),
             model=None if row["model"] == "untrained" else row["model"],
             min_size_px=_opt(row["min_size_px"], int),
-            det_fp_penalty=row["det_fp_penalty"] == "yes")
+            det_fp_penalty=row["det_fp_penalty"] == "yes",
+            model_saw=_opt(row["model_saw"], lambda v: v == "yes"))
     except ValueError as exc:
         raise CTCFormatError(f"{where}: {exc}") from None
+
+
+def _simulated_spacing(path: Path) -> tuple[float, ...] | None:
+    """The voxel geometry a ``ctc synth`` dataset records (3D: ``depth``, ``z_step``)."""
+    try:
+        settings = json.loads(path.read_text())
+        return (float(settings["z_step"]), 1.0, 1.0) if settings.get("depth") else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def relative_spacing(raw_dir: str | Path, registry: dict[str, DatasetInfo] | None = None
+                     ) -> tuple[float, ...] | None:
+    """The voxel size (z, y, x) relative to x of the 3D sequence ``DATASET/NN``, or None.
+
+    Read from the registry row of the folder's dataset name (sequence 01's
+    size for sequences other than 01 and 02), or for a dataset the registry
+    does not know from the ``synth.json`` a simulated one records; None for 2D
+    datasets and for sizes not known (then distances are isotropic).
+    """
+    raw = Path(raw_dir).resolve()
+    if registry is None:
+        try:
+            registry = read_registry()
+        except (CTCInputError, CTCFormatError):  # e.g. a submission's SW without datasets.txt
+            registry = {}
+    info = registry.get(raw.parent.name)
+    if info is None:
+        return _simulated_spacing(raw.parent / "synth.json")
+    if info.dims != 3 or info.pixel_size_um is None:
+        return None
+    x, y, z = info.voxel_size(raw.name if raw.name in ("01", "02") else "01")
+    return (z / x, y / x, 1.0)
 
 
 def read_registry(path: str | Path | None = None) -> dict[str, DatasetInfo]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ctc.datasets import relative_spacing
 from ctc.errors import CTCInputError
 from ctc.io.naming import RAW_PREFIX, FrameFiles, find_frames
 from ctc.io.res_writer import ResultWriter
@@ -42,6 +44,9 @@ def segment_frames(model_dir: str | Path, raw_dir: str | Path, *, device: str = 
                    progress: bool = False) -> Iterator[np.ndarray]:
     """Instance masks of the frames of `raw_dir`, one at a time (2D or 3D).
 
+    A 3D frame's instances are 3D bodies (:func:`segment_image`), with the
+    voxel size of the dataset the registry knows by the folder's name.
+
     The sequence's intensity normalisation is computed first from a sample of
     its frames; then each frame is read, predicted (tiled, with the model's
     test-time augmentation) and post-processed, and released.
@@ -51,8 +56,10 @@ def segment_frames(model_dir: str | Path, raw_dir: str | Path, *, device: str = 
     norm = sequence_normalization(raw_dir, config.normalization)
     files = raw_frames(raw_dir)
     tta = config.postprocess.get("tta", "flips")
+    spacing = relative_spacing(raw_dir)  # 3D datasets: distances in x pixels
     for t in track_progress(files.frames, desc="segmenting", unit="frame", enabled=progress):
-        yield segment_image(net, config, norm(read_frame(files.paths[t])), dev, tta=tta)
+        yield segment_image(net, config, norm(read_frame(files.paths[t])), dev, tta=tta,
+                            spacing=spacing)
 
 
 @torch.no_grad()
@@ -132,6 +139,8 @@ def run_sequence(dataset_dir: str | Path, sequence: str, model_dir: str | Path, 
             target, overwrite=overwrite)
     else:
         masks = segment_frames(model_dir, raw, device=device, progress=progress)
-        track_to_result(masks, target, TrackingConfig.from_dict(config.tracking),
-                        overwrite=overwrite, progress=progress)
+        tracking = TrackingConfig.from_dict(config.tracking)
+        if tracking.spacing is None:  # 3D datasets: distances in x pixels
+            tracking = replace(tracking, spacing=relative_spacing(raw))
+        track_to_result(masks, target, tracking, overwrite=overwrite, progress=progress)
     return validate_result(target, n_frames=n_frames)

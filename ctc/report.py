@@ -69,14 +69,16 @@ def draw_lineage(ax, table: TrackTable, track_color: str | None = None,
 
 def write_report(raw_dir: str | Path, res_dir: str | Path, png: str | Path, *,
                  frame: int | None = None, title: str = "",
-                 scores: dict[str, float] | None = None) -> Path:
+                 scores: dict[str, float] | None = None,
+                 spacing: tuple[float, ...] | None = None) -> Path:
     """Draw raw frame, segmentation overlay and lineage tree of a result into a PNG.
 
     Parameters
     ----------
     raw_dir, res_dir : path
         The raw sequence (``tTTT.tif``) and its result (``maskTTT.tif`` +
-        ``res_track.txt``); 3D frames are shown as maximum projections.
+        ``res_track.txt``); 3D frames are shown as maximum projections, with
+        an xz and a yz section through the middle of the volume below.
     png : path
         The picture to write.
     frame : int, optional
@@ -85,6 +87,9 @@ def write_report(raw_dir: str | Path, res_dir: str | Path, png: str | Path, *,
         Heading of the page.
     scores : dict, optional
         Measures to print under the heading.
+    spacing : tuple of float, optional
+        3D: voxel size (z, y, x) relative to x, so that sections keep their
+        proportions.
     """
     import matplotlib
 
@@ -97,22 +102,43 @@ def write_report(raw_dir: str | Path, res_dir: str | Path, png: str | Path, *,
     res_files = find_frames(res_dir, RES_PREFIX)
     frames = sorted(set(raw_files.frames) & set(res_files.frames))
     t = frames[len(frames) // 2] if frame is None else frame
-    image = read_frame(raw_files.paths[t]).astype(np.float32)
-    mask = read_mask(res_files.paths[t])
-    if image.ndim == 3:
-        image, mask = image.max(0), mask.max(0)
+    volume = read_frame(raw_files.paths[t]).astype(np.float32)
+    labels = read_mask(res_files.paths[t])
+    image, mask = (volume.max(0), labels.max(0)) if volume.ndim == 3 else (volume, labels)
     lo, hi = np.percentile(image, (0.5, 99.8))
-    gray = np.clip((image - lo) / max(hi - lo, 1e-6), 0, 1)
-    table = read_tracks(Path(res_dir) / "res_track.txt")
 
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5.6),
-                             gridspec_kw={"width_ratios": [1, 1, 1.3]})
-    axes[0].imshow(gray, cmap="gray")
-    axes[0].set_title(f"raw frame {t}")
-    overlay = label2rgb(mask, gray, alpha=0.3, bg_label=0)
-    overlay[find_boundaries(mask, mode="inner")] = (1.0, 1.0, 0.0)
-    axes[1].imshow(overlay)
-    axes[1].set_title(f"segmentation: {len(np.unique(mask)) - 1} objects")
+    def shade(picture: np.ndarray) -> np.ndarray:
+        return np.clip((picture - lo) / max(hi - lo, 1e-6), 0, 1)
+
+    def outline(picture: np.ndarray, objects: np.ndarray) -> np.ndarray:
+        gray = shade(picture)
+        overlay = label2rgb(objects, gray, alpha=0.3, bg_label=0)
+        overlay[find_boundaries(objects, mode="inner")] = (1.0, 1.0, 0.0)
+        return overlay
+
+    table = read_tracks(Path(res_dir) / "res_track.txt")
+    if volume.ndim == 3:
+        fig = plt.figure(figsize=(16, 9.5))
+        grid = fig.add_gridspec(2, 3, width_ratios=[1, 1, 1.3], height_ratios=[2.2, 1])
+        axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]),
+                fig.add_subplot(grid[:, 2])]
+        aspect = spacing[0] if spacing else 1.0
+        cy, cx = volume.shape[1] // 2, volume.shape[2] // 2
+        for k, (section, objects, name) in enumerate((
+                (volume[:, cy], labels[:, cy], f"xz section at y={cy}"),
+                (volume[:, :, cx], labels[:, :, cx], f"yz section at x={cx}"))):
+            ax = fig.add_subplot(grid[1, k])
+            ax.imshow(outline(section, objects), aspect=aspect)
+            ax.set_title(name)
+            ax.set_axis_off()
+    else:
+        fig, axes = plt.subplots(1, 3, figsize=(16, 5.6),
+                                 gridspec_kw={"width_ratios": [1, 1, 1.3]})
+    projection = " (maximum projection)" if volume.ndim == 3 else ""
+    axes[0].imshow(shade(image), cmap="gray")
+    axes[0].set_title(f"raw frame {t}{projection}")
+    axes[1].imshow(outline(image, mask))
+    axes[1].set_title(f"segmentation: {len(np.unique(labels)) - 1} objects")
     for ax in axes[:2]:
         ax.set_axis_off()
     ax = axes[2]

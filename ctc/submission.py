@@ -19,7 +19,7 @@ import warnings
 import zipfile
 from pathlib import Path
 
-from ctc.datasets import DatasetInfo, read_registry
+from ctc.datasets import DEFAULT_REGISTRY, DatasetInfo, read_registry
 from ctc.errors import CTCFormatError, CTCInputError, CTCWarning
 from ctc.io.atomic import user_mode
 from ctc.validation import validate_result
@@ -36,6 +36,7 @@ RUN_TEMPLATE = """#!/usr/bin/env bash
 #   present, else the CPU. No internet access is needed.
 # Parameters: the model {model} (architecture, post-processing and tracking
 #   parameters in its config.json); training data configuration {config}.
+# {seen}
 # Run from the folder holding this script:  ./{script}
 #   input  ../{name}/{seq}       (tTTT.tif)
 #   output ../{name}/{seq}_RES   (maskTTT.tif + res_track.txt), written atomically:
@@ -89,6 +90,27 @@ def _write_script(path: Path, text: str) -> None:
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
+def _training_datasets(models_dir: Path, model: str) -> list[str]:
+    """The names of the datasets a model's config.json says it was trained on."""
+    try:
+        training = json.loads((models_dir / model / "config.json").read_text())["training"]
+        folders = [folder for folder, _ in training["data"]] + training.get("pretrained_on", [])
+        return sorted({Path(folder).name for folder in folders})
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def _seen_line(models_dir: Path, model: str, name: str) -> str:
+    """The executable header's line on whether `model` saw dataset `name` in training."""
+    datasets = _training_datasets(models_dir, model)
+    if not datasets:
+        return f"Training data of {model}: not recorded."
+    seen = ("it was trained on this dataset" if name in datasets
+            else "it has NOT seen this dataset (see models/README.md, leave-one-dataset-out, "
+                 "for what to expect)")
+    return f"Model {model} was trained on {', '.join(datasets)}:\n#   {seen}."
+
+
 def _training_truth(models_dir: Path, model: str) -> str:
     """The training data configuration (GT, ST, GT+ST) recorded in a model's config.json."""
     config = models_dir / model / "config.json"
@@ -118,6 +140,7 @@ def generate_executables(out_dir: str | Path, registry: dict[str, DatasetInfo] |
             if info.trained:
                 text = RUN_TEMPLATE.format(name=name, seq=seq, model=info.model,
                                            script=f"{name}-{seq}.sh",
+                                           seen=_seen_line(models, info.model, name),
                                            config=_training_truth(models, info.model),
                                            requirements=requirements)
             else:
@@ -129,6 +152,7 @@ def generate_executables(out_dir: str | Path, registry: dict[str, DatasetInfo] |
                 written.append(out / f"{name}-{seq}-{config}.sh")
                 _write_script(written[-1], RUN_TEMPLATE.format(
                     name=name, seq=seq, model=model, config=config,
+                    seen=_seen_line(models, model, name),
                     script=f"{name}-{seq}-{config}.sh", requirements=requirements))
         for config in _configs(info):
             written.append(out / f"train-{name}-{config}.sh")
@@ -219,6 +243,8 @@ def package(datasets: list[str], out: str | Path, *, results_root: str | Path,
             for script in scripts:
                 _add_file(archive, script, f"SW/{script.name}")
             archive.writestr("SW/requirements.txt", "\n".join(REQUIREMENTS) + "\n")
+            if DEFAULT_REGISTRY.is_file():  # the voxel sizes 3D segmentation and tracking use
+                _add_file(archive, DEFAULT_REGISTRY, "SW/datasets.txt")
             archive.writestr("SW/README.txt", _readme(datasets, registry))
             for name, res in results:
                 _add_tree(archive, res, f"{name}/{res.name}")

@@ -1,4 +1,4 @@
-"""Synthetic CTC datasets in the style of Fluo-N2DH-SIM+ (``ctc synth``).
+"""Synthetic CTC datasets in the style of Fluo-N2DH-SIM+ and -N3DH-SIM+ (``ctc synth``).
 
 A seeded simulator of fluorescent nuclei: cells of varied size, shape and
 chromatin texture drift with persistent random motion, push each other apart
@@ -6,12 +6,17 @@ chromatin texture drift with persistent random motion, push each other apart
 divide (mitotic rounding) into two smaller daughters, and enter and leave the
 field of view. Frames are rendered from the exact label map: uneven
 illumination, optical blur, photon noise (signal-dependent, Gaussian limit of
-Poisson counts) and read-out noise.
+Poisson counts) and read-out noise. With ``depth`` the frames are 3D
+volumes: nuclei are flattened ellipsoids that also move in z, slices lie
+``z_step`` pixels apart (anisotropic voxels, as in the real 3D datasets), the
+point-spread function is longer along z, and deeper slices are dimmer.
 
 Written per sequence in the CTC layout: raw frames ``NN/tTTT.tif`` (uint16),
 gold truth ``NN_GT/SEG/man_segTTT.tif`` for every frame, tracking markers
 ``NN_GT/TRA/man_trackTTT.tif`` (the full masks, as for SIM+) and
-``NN_GT/TRA/man_track.txt``. Track rules: a cell keeps its label while it is
+``NN_GT/TRA/man_track.txt`` (3D: full volumes, or with ``slice_gt`` the
+single-slice annotations ``man_seg_TTT_ZZZ.tif`` that the real 3D datasets
+have). Track rules: a cell keeps its label while it is
 visible in consecutive frames; daughters get new labels with their mother as
 parent; a cell that vanishes (left the field, or fully covered) and comes
 back starts a new track without parent.
@@ -30,12 +35,13 @@ from scipy import ndimage as ndi
 
 from ctc.errors import CTCInputError
 from ctc.io.atomic import remove_stale, replace_dir, work_dir
-from ctc.io.naming import frame_name
+from ctc.io.naming import frame_name, slice_name
 from ctc.lineage import Track, TrackTable, write_tracks
 
 __all__ = ["Simulation", "SynthConfig", "synth_dataset", "synth_sequence"]
 
 _TEXTURE = 256  # side of the periodic chromatin texture tile
+_FLAT = 0.7  # 3D: a nucleus's half-height relative to its radius (nuclei are flattened)
 
 
 @dataclass
@@ -74,6 +80,15 @@ class SynthConfig:
         Grey levels per photon of the Poisson noise (larger = noisier).
     seed : int
         Random seed: equal seeds give equal sequences.
+    depth : int
+        Slices of a 3D volume (0: 2D frames).
+    z_step : float
+        Distance between slices, in pixels of x (3D only; the voxel's z/x ratio).
+    blur_z : float
+        Standard deviation of the point spread function along z, in pixels of x
+        (3D only).
+    attenuation : float
+        Relative brightness lost from the first slice to the last (3D only).
     """
 
     shape: tuple[int, int] = (512, 512)
@@ -91,6 +106,10 @@ class SynthConfig:
     noise: float = 3.0
     gain: float = 1.0
     seed: int = 0
+    depth: int = 0
+    z_step: float = 4.0
+    blur_z: float = 3.0
+    attenuation: float = 0.3
 
     def __post_init__(self) -> None:
         self.shape = tuple(int(s) for s in self.shape)
@@ -112,6 +131,11 @@ class SynthConfig:
             problems.append(f"mitosis {self.mitosis}: 0 <= mitosis < shortest cycle")
         if min(self.blur, self.noise, self.gain, self.illumination, self.speed) < 0:
             problems.append("blur, noise, gain, illumination and speed cannot be negative")
+        if self.depth != 0 and self.depth < 3:
+            problems.append(f"depth {self.depth}: 0 (2D) or at least 3 slices")
+        if not self.z_step > 0 or self.blur_z < 0 or not 0 <= self.attenuation < 1:
+            problems.append("z_step must be positive, blur_z not negative and attenuation "
+                            "in [0, 1)")
         if problems:
             raise ValueError("invalid synthesis settings: " + "; ".join(problems))
 
@@ -140,6 +164,8 @@ class _Cell:
     track: int = 0           # CTC label of its current track (0: none)
     seen: int = -2           # last frame it was visible in
     born: int = 0            # frame of birth (first frame for initial cells)
+    z: float = 0.0           # 3D: height in pixels of x (slice index * z_step)
+    vz: float = 0.0
 
     def mitotic(self, mitosis: int) -> float:
         """Progress 0..1 of mitotic rounding."""
@@ -184,26 +210,33 @@ class Simulation:
         self.illumination = (1 + config.illumination * np.clip(field_ + ramp, -1.5, 1.5)
                              ).astype(np.float32)
         self.yy, self.xx = np.mgrid[0:h, 0:w]
+        self.top = (config.depth - 1) * config.z_step if config.depth else 0.0
         for _ in range(200 * max(config.cells, 1)):
             if len(self.cells) >= config.cells:
                 break
             cell = self._new_cell(self.rng.uniform(0, h), self.rng.uniform(0, w))
-            if all(np.hypot(cell.y - o.y, cell.x - o.x) > 0.95 * (cell.radius + o.radius)
-                   for o in self.cells):
+            if all(np.hypot(np.hypot(cell.y - o.y, cell.x - o.x), (cell.z - o.z) / _FLAT)
+                   > 0.95 * (cell.radius + o.radius) for o in self.cells):
                 cell.age = int(self.rng.integers(0, cell.cycle))
                 self._add(cell)
 
     # -- cells --------------------------------------------------------------------------------
-    def _new_cell(self, y: float, x: float, radius: float | None = None) -> _Cell:
+    def _new_cell(self, y: float, x: float, radius: float | None = None,
+                  z: float | None = None) -> _Cell:
+        """A new cell at (y, x) (3D: at height `z`, or a random one)."""
         c, rng = self.c, self.rng
         target = rng.uniform(*c.radius)
         v = rng.normal(0, c.speed / np.sqrt(2), 2)
-        return _Cell(y=y, x=x, vy=v[0], vx=v[1], radius=target if radius is None else radius,
+        cell = _Cell(y=y, x=x, vy=v[0], vx=v[1], radius=target if radius is None else radius,
                      target=target, shape=rng.uniform(0, 1, 3) * np.array([0.18, 0.06, 0.04]),
                      phase=rng.uniform(0, 2 * np.pi, 3), brightness=rng.uniform(*c.brightness),
                      contrast=rng.uniform(0.1, 0.3),
                      offset=tuple(int(o) for o in rng.integers(0, _TEXTURE, 2)),
                      cycle=int(rng.integers(c.cycle[0], c.cycle[1] + 1)))
+        if c.depth:  # 3D draws come last: 2D sequences stay as they were
+            cell.z = rng.uniform(0, self.top) if z is None else z
+            cell.vz = rng.normal(0, c.speed / 4)
+        return cell
 
     def _add(self, cell: _Cell) -> None:
         cell.uid = self.next_uid
@@ -232,7 +265,8 @@ class Simulation:
             dy, dx = np.sin(angle), np.cos(angle)
             for sign in (1, -1):  # telophase: two daughters with a gap between them
                 child = self._new_cell(cell.y + sign * 0.8 * radius * dy,
-                                       cell.x + sign * 0.8 * radius * dx, radius=radius * 0.7)
+                                       cell.x + sign * 0.8 * radius * dx, radius=radius * 0.7,
+                                       z=cell.z)
                 child.target = float(np.clip(cell.target * rng.uniform(0.85, 1.15),
                                              *c.radius))
                 child.vy, child.vx = cell.vy + sign * 0.8 * dy, cell.vx + sign * 0.8 * dx
@@ -253,6 +287,13 @@ class Simulation:
             cell.y += cell.vy
             cell.x += cell.vx
             cell.phase[1:] += rng.normal(0, 0.05, 2)
+            if c.depth:  # slower in z, and kept in the volume (reflected at its faces)
+                cell.vz = persistence * cell.vz + rng.normal(0, c.speed / 4 * 0.5)
+                cell.z += cell.vz
+                if not 0 <= cell.z <= self.top:
+                    cell.z = float(np.clip(abs(cell.z) if cell.z < 0 else 2 * self.top - cell.z,
+                                           0, self.top))
+                    cell.vz = -cell.vz
         self._separate()
         h, w = c.shape
         m = self.margin
@@ -273,7 +314,8 @@ class Simulation:
         """Push overlapping cells apart so that they touch without hiding each other."""
         if len(self.cells) < 2:
             return
-        pos = np.array([[cell.y, cell.x] for cell in self.cells])
+        pos = np.array([[cell.y, cell.x] + ([cell.z / _FLAT] if self.c.depth else [])
+                        for cell in self.cells])
         radii = np.array([self._geometry(cell)[0] for cell in self.cells])
         allowed = 0.9 * (radii[:, None] + radii[None])
         for _ in range(rounds):
@@ -285,14 +327,17 @@ class Simulation:
                 break
             push = (diff / np.maximum(dist, 1e-6)[..., None] * (0.5 * overlap)[..., None])
             pos += push.sum(1)
-        for cell, (y, x) in zip(self.cells, pos, strict=True):
-            cell.y, cell.x = float(y), float(x)
+        for cell, p in zip(self.cells, pos, strict=True):
+            cell.y, cell.x = float(p[0]), float(p[1])
+            if self.c.depth:
+                cell.z = float(np.clip(p[2] * _FLAT, 0, self.top))
 
     # -- rendering ----------------------------------------------------------------------------
     def owners(self) -> np.ndarray:
-        """Index (into ``self.cells``) of the cell seen at each pixel, -1 for background."""
+        """Index (into ``self.cells``) of the cell seen at each pixel (voxel), -1 for background."""
         h, w = self.c.shape
-        owner = np.full((h, w), -1, np.int32)
+        depth, step = self.c.depth, self.c.z_step
+        owner = np.full((depth, h, w) if depth else (h, w), -1, np.int32)
         # brighter nuclei are drawn over dimmer ones: mitotic cells come to the top
         order = sorted(range(len(self.cells)), key=lambda i: self._geometry(self.cells[i])[2])
         boxes = {}
@@ -309,9 +354,22 @@ class Simulation:
             angle = np.arctan2(dy, dx)
             boundary = radius * (1 + sum(a * np.cos((k + 2) * angle - p) for k, (a, p)
                                          in enumerate(zip(shape, cell.phase, strict=True))))
-            inside = dy ** 2 + dx ** 2 <= boundary ** 2
-            owner[y0:y1, x0:x1][inside] = i
-            boxes[i] = (slice(y0, y1), slice(x0, x1))
+            if not depth:
+                inside = dy ** 2 + dx ** 2 <= boundary ** 2
+                owner[y0:y1, x0:x1][inside] = i
+                boxes[i] = (slice(y0, y1), slice(x0, x1))
+                continue
+            # 3D: the outline shrinks towards the top and bottom of the flattened nucleus
+            half = _FLAT * radius
+            z0 = max(int(np.ceil((cell.z - half) / step)), 0)
+            z1 = min(int(np.floor((cell.z + half) / step)) + 1, depth)
+            for k in range(z0, z1):
+                scale = 1 - ((k * step - cell.z) / half) ** 2
+                if scale > 0:
+                    inside = dy ** 2 + dx ** 2 <= boundary ** 2 * scale
+                    owner[k, y0:y1, x0:x1][inside] = i
+            if z0 < z1:
+                boxes[i] = (slice(z0, z1), slice(y0, y1), slice(x0, x1))
         for i, box in boxes.items():  # a partly covered cell keeps its largest piece only
             pieces, n = ndi.label(owner[box] == i)
             if n > 1:
@@ -334,22 +392,30 @@ class Simulation:
         fg = owner >= 0
         # dark rims: distance to the cell's outline, touching neighbours included
         edge = np.zeros_like(fg)
-        for axis in (0, 1):
+        for axis in range(owner.ndim):
             step = np.diff(owner, axis=axis) != 0
-            lo, hi = [slice(None)] * 2, [slice(None)] * 2
+            lo, hi = [slice(None)] * owner.ndim, [slice(None)] * owner.ndim
             lo[axis], hi[axis] = slice(None, -1), slice(1, None)
             edge[tuple(lo)] |= step
             edge[tuple(hi)] |= step
         inner = ndi.distance_transform_cdt(fg & ~edge, metric="taxicab")
-        fy, fx = np.nonzero(fg)
-        idx = owner[fy, fx]
-        profile = 1 - 0.6 * np.exp(-inner[fy, fx] / 1.5)
-        texture = self.texture[(fy - cy[idx] + oy[idx]) % _TEXTURE,
+        where = np.nonzero(fg)
+        fy, fx = where[-2:]
+        # 3D: each slice samples the texture a few rows further on
+        fz = where[0] * 7 if owner.ndim == 3 else 0
+        idx = owner[where]
+        profile = 1 - 0.6 * np.exp(-inner[where] / 1.5)
+        texture = self.texture[(fy - cy[idx] + oy[idx] + fz) % _TEXTURE,
                                (fx - cx[idx] + ox[idx]) % _TEXTURE]
         signal = np.zeros(owner.shape, np.float32)
-        signal[fy, fx] = bright[idx] * profile * np.clip(1 + contrast[idx] * texture, 0.2, None)
+        signal[where] = bright[idx] * profile * np.clip(1 + contrast[idx] * texture, 0.2, None)
         image = (np.float32(c.background) + signal) * self.illumination
-        if c.blur > 0:
+        if owner.ndim == 3:  # deeper slices are dimmer; the PSF is longer along z
+            fade = 1 - c.attenuation * np.linspace(0, 1, owner.shape[0], dtype=np.float32)
+            image *= fade[:, None, None]
+            if c.blur > 0 or c.blur_z > 0:
+                image = ndi.gaussian_filter(image, (c.blur_z / c.z_step, c.blur, c.blur))
+        elif c.blur > 0:
             image = ndi.gaussian_filter(image, c.blur)
         # photon noise (variance gain * signal: the Gaussian limit of Poisson counts at these
         # levels) and read-out noise, drawn together
@@ -399,8 +465,20 @@ class Simulation:
         return TrackTable(Track(label, b, e, p) for label, (b, e, p) in self._tracks.items())
 
 
-def synth_sequence(folder: str | Path, sequence: str, config: SynthConfig) -> TrackTable:
-    """Write one sequence (raw frames and its gold truth) into dataset folder `folder`."""
+def annotated_slice(labels: np.ndarray) -> int:
+    """The z-slice of a 3D label volume that shows the most nuclei (the lowest of ties)."""
+    counts = [np.unique(plane[plane > 0]).size for plane in labels]
+    return int(np.argmax(counts))
+
+
+def synth_sequence(folder: str | Path, sequence: str, config: SynthConfig, *,
+                   slice_gt: bool = False) -> TrackTable:
+    """Write one sequence (raw frames and its gold truth) into dataset folder `folder`.
+
+    With `slice_gt` (3D only) the segmentation truth is one annotated slice per
+    frame, ``man_seg_TTT_ZZZ.tif`` (:func:`annotated_slice`), as in the real 3D
+    datasets, instead of the full volume; the tracking markers stay 3D.
+    """
     folder = Path(folder)
     digits = max(3, len(str(config.frames - 1)))
     raw_dir = folder / sequence
@@ -411,7 +489,11 @@ def synth_sequence(folder: str | Path, sequence: str, config: SynthConfig) -> Tr
     sim = Simulation(config)
     for t, (raw, labels) in enumerate(sim):
         tifffile.imwrite(raw_dir / frame_name("t", t, digits), raw)
-        tifffile.imwrite(seg_dir / frame_name("man_seg", t, digits), labels)
+        if slice_gt and labels.ndim == 3:
+            z = annotated_slice(labels)
+            tifffile.imwrite(seg_dir / slice_name(t, z, digits), labels[z])
+        else:
+            tifffile.imwrite(seg_dir / frame_name("man_seg", t, digits), labels)
         tifffile.imwrite(tra_dir / frame_name("man_track", t, digits), labels)
     table = sim.tracks()
     write_tracks(tra_dir / "man_track.txt", table)
@@ -420,10 +502,11 @@ def synth_sequence(folder: str | Path, sequence: str, config: SynthConfig) -> Tr
 
 def synth_dataset(out: str | Path, config: SynthConfig | None = None,
                   sequences: tuple[str, ...] = ("01", "02"), *,
-                  overwrite: bool = False) -> dict[str, TrackTable]:
+                  overwrite: bool = False, slice_gt: bool = False) -> dict[str, TrackTable]:
     """Write a synthetic CTC dataset folder with the given sequences.
 
-    Sequence ``i`` uses seed ``config.seed + i``. The folder is assembled
+    Sequence ``i`` uses seed ``config.seed + i``; `slice_gt`: see
+    :func:`synth_sequence`. The folder is assembled
     beside `out` and moved into place only when complete; ``synth.json``
     records the settings.
 
@@ -443,10 +526,11 @@ def synth_dataset(out: str | Path, config: SynthConfig | None = None,
     try:
         tables = {}
         for i, seq in enumerate(sequences):
-            tables[seq] = synth_sequence(tmp, seq, replace(config, seed=config.seed + i))
+            tables[seq] = synth_sequence(tmp, seq, replace(config, seed=config.seed + i),
+                                         slice_gt=slice_gt)
         (tmp / "synth.json").write_text(json.dumps(
-            {"simulator": "ctc.synth", "sequences": list(sequences), **config.to_dict()},
-            indent=2))
+            {"simulator": "ctc.synth", "sequences": list(sequences), **config.to_dict(),
+             "slice_gt": slice_gt}, indent=2))
         replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

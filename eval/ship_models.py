@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cross_video import post_label  # noqa: E402  (eval/ is this script's folder)
+from universal import README_SECTION  # noqa: E402
 
 from ctc.segmentation.model import WEIGHTS_FILE, load_config, load_model, write_config  # noqa: E402
 from ctc.segmentation.nets import count_parameters  # noqa: E402
@@ -78,7 +79,10 @@ def main() -> None:
             f"{row['training_minutes']:.1f} min CPU, {row['steps']} steps | "
             f"{post_label(row)} | {row['test']} | "
             f"{row['SEG']:.3f} | {row['DET']:.3f} | {row['TRA']:.3f} |\n")
-    (args.out / "README.md").write_text("".join(lines))
+    readme = args.out / "README.md"
+    # the universal models' section is eval/universal.py's; keep it
+    kept = readme.read_text().partition(README_SECTION) if readme.exists() else ("", "", "")
+    readme.write_text("".join(lines) + (f"\n{kept[1]}{kept[2]}" if kept[1] else ""))
     print("".join(lines))
 
 

@@ -6,6 +6,7 @@
 #   present, else the CPU. No internet access is needed.
 # Parameters: the model DIC-C2DH-HeLa-ST (architecture, post-processing and tracking
 #   parameters in its config.json); training data configuration ST.
+# Training data of DIC-C2DH-HeLa-ST: not recorded.
 # Run from the folder holding this script:  ./DIC-C2DH-HeLa-02-ST.sh
 #   input  ../DIC-C2DH-HeLa/02       (tTTT.tif)
 #   output ../DIC-C2DH-HeLa/02_RES   (maskTTT.tif + res_track.txt), written atomically:

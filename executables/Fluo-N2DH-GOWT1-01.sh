@@ -6,6 +6,8 @@
 #   present, else the CPU. No internet access is needed.
 # Parameters: the model Fluo-N2DH-GOWT1-01 (architecture, post-processing and tracking
 #   parameters in its config.json); training data configuration GT.
+# Model Fluo-N2DH-GOWT1-01 was trained on Fluo-N2DH-GOWT1:
+#   it was trained on this dataset.
 # Run from the folder holding this script:  ./Fluo-N2DH-GOWT1-01.sh
 #   input  ../Fluo-N2DH-GOWT1/01       (tTTT.tif)
 #   output ../Fluo-N2DH-GOWT1/01_RES   (maskTTT.tif + res_track.txt), written atomically:

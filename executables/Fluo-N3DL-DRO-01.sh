@@ -1,4 +1,31 @@
 #!/usr/bin/env bash
-# Fluo-N3DL-DRO-01.sh: no trained model for Fluo-N3DL-DRO yet (datasets.txt marks it untrained).
-echo "Fluo-N3DL-DRO-01.sh: no trained model for Fluo-N3DL-DRO; train one with train-Fluo-N3DL-DRO-GT.sh" >&2
-exit 2
+# Fluo-N3DL-DRO-01.sh: segmentation and tracking of Fluo-N3DL-DRO sequence 01 with ctc-toolkit.
+#
+# Prerequisites: Linux; Python >= 3.10 with numpy, scipy, scikit-image, tifffile, networkx, pandas, numba, tqdm, torch
+#   (pip install -r requirements.txt); an NVIDIA GPU with CUDA is used when
+#   present, else the CPU. No internet access is needed.
+# Parameters: the model universal-2d (architecture, post-processing and tracking
+#   parameters in its config.json); training data configuration GT+ST.
+# Model universal-2d was trained on DIC-C2DH-HeLa, Fluo-C2DL-MSC, Fluo-N2DH-GOWT1, Fluo-N2DH-SIM+, PhC-C2DH-U373:
+#   it has NOT seen this dataset (see models/README.md, leave-one-dataset-out, for what to expect).
+# Run from the folder holding this script:  ./Fluo-N3DL-DRO-01.sh
+#   input  ../Fluo-N3DL-DRO/01       (tTTT.tif)
+#   output ../Fluo-N3DL-DRO/01_RES   (maskTTT.tif + res_track.txt), written atomically:
+#   an interrupted run leaves no partial result.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$HERE"
+[ -d "$ROOT/models" ] || ROOT="$(dirname "$HERE")"   # in the repository: executables/..
+MODEL="$ROOT/models/universal-2d"
+INPUT="../Fluo-N3DL-DRO/01"
+if [ ! -f "$MODEL/weights.pt" ]; then
+    echo "Fluo-N3DL-DRO-01.sh: model not found: $MODEL (ship models/ beside this script;" \
+         "train-Fluo-N3DL-DRO-GT+ST.sh trains one into models/Fluo-N3DL-DRO-GT+ST)" >&2
+    exit 2
+fi
+if [ ! -d "$INPUT" ]; then
+    echo "Fluo-N3DL-DRO-01.sh: input sequence not found: $INPUT (run from the SW folder)" >&2
+    exit 2
+fi
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+exec python3 -m ctc run "../Fluo-N3DL-DRO" 01 --model "$MODEL" --overwrite

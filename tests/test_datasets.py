@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -36,6 +37,19 @@ def test_every_default_model_exists_or_is_marked_untrained():
             assert (REPO / "models" / info.model / "weights.pt").is_file(), info.model
 
 
+def test_every_2d_dataset_has_a_model_and_the_registry_says_whether_it_saw_it():
+    for info in read_registry().values():
+        if info.dims == 2:
+            assert info.trained, info.name
+        if not info.trained:
+            assert info.model_saw is None, info.name
+            continue
+        config = json.loads((REPO / "models" / info.model / "config.json").read_text())
+        seen = {Path(folder).name for folder, _ in config["training"]["data"]}
+        seen |= {Path(folder).name for folder in config["training"].get("pretrained_on", [])}
+        assert info.model_saw == (info.name in seen), info.name
+
+
 def test_registry_agrees_with_the_shared_data(ctc_data):
     for name, info in read_registry().items():
         for seq, frames in zip(("01", "02"), info.frames, strict=True):
@@ -51,7 +65,7 @@ def test_bad_registry_rows(tmp_path):
     with pytest.raises(CTCFormatError, match="dims '3D' contradicts the name"):
         read_registry(path)
     path.write_text("DIC-C2DH-HeLa 2D DIC C H\n")
-    with pytest.raises(CTCFormatError, match="5 columns, expected 15"):
+    with pytest.raises(CTCFormatError, match="5 columns, expected 16"):
         read_registry(path)
 
 

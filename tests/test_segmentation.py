@@ -59,7 +59,7 @@ from ctc.segmentation.targets import (
     merge_truths,
     three_class_target,
 )
-from ctc.segmentation.train import CHECKPOINT, TrainConfig, _task_loss, train
+from ctc.segmentation.train import CHECKPOINT, PROGRESS_LOG, TrainConfig, _task_loss, train
 from ctc.toy import moving_discs, write_gt
 
 TINY = NetConfig(base=4, depth=2)
@@ -568,6 +568,10 @@ def test_resume_continues_the_same_run(toy_dataset, tmp_path):
     a = torch.load(tmp_path / "a" / CHECKPOINT, weights_only=False)
     b = torch.load(tmp_path / "b" / CHECKPOINT, weights_only=False)
     assert a["step"] == b["step"] == 20
+    logs = [[json.loads(line) for line in (tmp_path / run / PROGRESS_LOG).read_text().splitlines()]
+            for run in ("a", "b")]
+    assert [line["step"] for line in logs[0]] == [line["step"] for line in logs[1]] == [10, 20]
+    assert all(line["steps_per_second"] > 0 and "SEG" in line for line in logs[1])
     for key, value in a["net"].items():
         torch.testing.assert_close(value, b["net"][key], rtol=0, atol=0)
 
@@ -577,6 +581,41 @@ def test_universal_training_and_border_task(toy_dataset, tmp_path):
                    [(toy_dataset, ["01"]), (toy_dataset, ["01"])], tmp_path / "u",
                    quick(steps=4, val_every=2), progress=False, log=lambda *_: None)
     assert config.net.out_channels == 4 and config.training["steps_done"] == 4
+
+
+def test_universal_gold_and_silver_takes_gold_alone_where_no_silver_exists(toy_dataset,
+                                                                           tmp_path):
+    said = []
+    config = train(ModelConfig(net=TINY), [(toy_dataset, ["01"]), (toy_dataset, ["01"])],
+                   tmp_path / "u", quick(steps=2, val_every=2, truth="GT+ST"),
+                   progress=False, log=said.append)
+    assert config.training["steps_done"] == 2
+    assert said.count("Toy-Discs 01: no silver truth (01_ST); gold truth only") == 2
+    with pytest.raises(CTCInputError, match="silver truth requested but not found"):
+        train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "one",
+              quick(steps=2, truth="GT+ST"), progress=False, log=lambda *_: None)
+    assert not (tmp_path / "one").exists()
+
+
+def test_fine_tuning_starts_from_the_given_model_and_records_its_data(toy_dataset, tmp_path):
+    from ctc.segmentation.model import load_model
+    from ctc.segmentation.train import training_datasets
+
+    quiet = dict(progress=False, log=lambda *_: None)
+    train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "base",
+          quick(steps=4, val_every=2, calibrate=False), **quiet)
+    tuned = train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "tuned",
+                  quick(steps=1, val_every=1, lr=1e-12, calibrate=False),
+                  init=tmp_path / "base", **quiet)
+    assert tuned.training["pretrained_on"] == [str(toy_dataset)]
+    assert training_datasets(tuned) == [str(toy_dataset)]
+    base, tuned_net = load_model(tmp_path / "base")[1], load_model(tmp_path / "tuned")[1]
+    tuned_weights = dict(tuned_net.named_parameters())
+    for key, value in base.named_parameters():  # one step at lr 1e-12 moves no weight
+        torch.testing.assert_close(value, tuned_weights[key], rtol=0, atol=1e-6)
+    with pytest.raises(CTCInputError, match="another network"):
+        train(ModelConfig(net=NetConfig(base=4, depth=3)), [(toy_dataset, ["01"])],
+              tmp_path / "other", quick(steps=1), init=tmp_path / "base", **quiet)
 
 
 def test_ctc_train_and_run_produce_a_valid_result(toy_dataset, tmp_path, capsys):

@@ -19,6 +19,7 @@ from ctc.segmentation.nets import NetConfig
 from ctc.segmentation.train import TrainConfig, train
 from ctc.submission import check_package, generate_executables, package
 from ctc.toy import moving_discs, write_gt
+from ctc.validation import validate_result
 
 NAME = "Fluo-N2DH-TOY"
 ROW = f"{NAME} 2D Fluo N H - - 5 5 3 16 no {NAME}-01 10\n"
@@ -84,7 +85,7 @@ def test_package_and_check(setup, tmp_path):
     names = zipfile.ZipFile(archive).namelist()
     assert "SW/ctc/__init__.py" in names and "SW/README.txt" in names
     assert f"SW/{NAME}-01.sh" in names and f"SW/models/{NAME}-01/weights.pt" in names
-    assert "SW/requirements.txt" in names
+    assert "SW/requirements.txt" in names and "SW/datasets.txt" in names
     result = check_package(archive, root, NAME)
     assert (result / "res_track.txt").is_file()
     # a packaged result must be valid
@@ -96,3 +97,44 @@ def test_package_and_check(setup, tmp_path):
         package([NAME], tmp_path / "s2.zip", results_root=root, executables_dir=exe,
                 models_dir=models, registry=registry)
     assert not (tmp_path / "s2.zip").exists()
+
+
+def test_every_executable_of_the_repository_has_its_model():
+    from ctc.datasets import read_registry
+    from tests.conftest import REPO
+
+    for name, info in read_registry().items():
+        for seq in ("01", "02"):
+            text = (REPO / "executables" / f"{name}-{seq}.sh").read_text()
+            assert info.trained and f'MODEL="$ROOT/models/{info.model}"' in text, name
+            assert (REPO / "models" / info.model / "weights.pt").is_file(), name
+            seen = "it was trained on this dataset" in text
+            assert seen == bool(info.model_saw), name
+
+
+@pytest.mark.parametrize("name, shape", [("PhC-C2DL-PSC", (64, 80)),
+                                         ("Fluo-N3DH-CE", (5, 48, 64))])
+def test_unseen_dataset_executable_runs_ctc_style(tmp_path, name, shape):
+    """A dataset without data here (2D, and 3D through the 3D path) gets a valid result."""
+    import os
+    import shutil
+
+    from tests.conftest import REPO
+
+    sw = tmp_path / "SW"
+    shutil.copytree(REPO / "executables", sw)
+    os.symlink(REPO / "models", sw / "models")
+    raw = tmp_path / name / "01"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for t in range(2):
+        image = np.full(shape, 30.0) + rng.normal(0, 3, shape)
+        image[..., 20:40, 20 + 3 * t:40 + 3 * t] += 120  # one bright cell drifting
+        tifffile.imwrite(raw / f"t{t:03d}.tif", image.clip(0, 255).astype(np.uint8))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([f"./{name}-01.sh"], cwd=sw, capture_output=True, text=True,
+                          env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    res = tmp_path / name / "01_RES"
+    assert validate_result(res, n_frames=2).valid
+    assert tifffile.imread(res / "mask000.tif").shape == shape

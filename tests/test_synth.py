@@ -97,11 +97,11 @@ def test_dataset_layout_and_gt_validity(tmp_path):
 def test_failure_leaves_nothing(tmp_path, monkeypatch):
     calls = []
 
-    def failing(folder, seq, config):
+    def failing(folder, seq, config, **kwargs):
         calls.append(seq)
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        return real(folder, seq, config)
+        return real(folder, seq, config, **kwargs)
 
     real = synth_module.synth_sequence
     monkeypatch.setattr(synth_module, "synth_sequence", failing)
@@ -113,6 +113,7 @@ def test_failure_leaves_nothing(tmp_path, monkeypatch):
 @pytest.mark.parametrize("bad, message", [
     (dict(shape=(10, 64)), "shape"), (dict(radius=(5.0, 3.0)), "radius"),
     (dict(cycle=(4, 8), mitosis=4), "mitosis"), (dict(noise=-1.0), "negative"),
+    (dict(depth=2), "depth"), (dict(depth=8, z_step=0.0), "z_step"),
 ])
 def test_bad_settings(bad, message):
     with pytest.raises(ValueError, match=message):
@@ -127,6 +128,69 @@ def test_cli(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["01", "01_GT", "synth.json"]
     assert main(["synth", str(tmp_path / "T"), "--size", "8", "8"]) == 2
     assert "shape" in capsys.readouterr().err
+
+
+SMALL_3D = dict(SMALL, shape=(96, 112), depth=10, z_step=4.0, cells=6, radius=(9.0, 12.0))
+
+
+def test_3d_volumes_are_anisotropic_bodies_with_exact_truth(tmp_path):
+    from scipy import ndimage as ndi
+
+    from ctc.metrics import evaluate
+
+    frames, table = run(**SMALL_3D, seed=2)
+    assert run(**SMALL_3D, seed=2)[1] == table  # seeded in 3D too
+    heights = []
+    for t, (raw, labels) in enumerate(frames):
+        assert raw.shape == labels.shape == (10, 96, 112) and raw.dtype == np.uint16
+        present = set(np.unique(labels[labels > 0]).tolist())
+        assert present == {tr.label for tr in table if tr.begin <= t <= tr.end}
+        assert raw[labels > 0].mean() > raw[labels == 0].mean() + 10
+        for label in present:
+            body = labels == label
+            assert ndi.label(body)[1] == 1  # one connected 3D body per label
+            zs, ys, _ = np.nonzero(body)
+            heights.append((np.ptp(zs) + 1) * 4.0 / (np.ptp(ys) + 1))
+    # flattened nuclei seen through slices 4 x-pixels apart: a few slices each, and
+    # (in x pixels) less tall than wide
+    assert 0.3 < np.median(heights) < 1.0
+    assert any(tr.parent for tr in table)  # divisions in 3D
+    out = tmp_path / "Fluo-N3DH-SYNTH"
+    synth_dataset(out, SynthConfig(**SMALL_3D), ("01",))
+    res = tmp_path / "01_RES"  # the markers as a result: valid, and perfect
+    res.mkdir()
+    for path in sorted((out / "01_GT" / "TRA").glob("man_track0*.tif")):
+        tifffile.imwrite(res / path.name.replace("man_track", "mask"), tifffile.imread(path))
+    (res / "res_track.txt").write_text((out / "01_GT" / "TRA" / "man_track.txt").read_text())
+    assert validate_result(res).valid
+    scores = evaluate(out / "01_GT", res, "SEG,DET,TRA")
+    assert scores.SEG == scores.DET == scores.TRA == 1.0
+
+
+def test_3d_single_slice_truth(tmp_path, capsys):
+    from ctc.io import find_slice_annotations
+    from ctc.metrics import evaluate
+
+    out = tmp_path / "S3"
+    assert main(["synth", str(out), "--size", "80", "80", "--frames", "4", "--cells", "4",
+                 "--radius", "8", "10", "--depth", "8", "--z-step", "3", "--slice-gt",
+                 "--sequences", "01"]) == 0
+    assert "01: 4 frames 8x80x80" in capsys.readouterr().out
+    slices = find_slice_annotations(out / "01_GT" / "SEG")
+    assert sorted(t for t, _ in slices) == [0, 1, 2, 3]
+    assert not list((out / "01_GT" / "SEG").glob("man_seg0*.tif"))
+    for (t, z), path in slices.items():
+        volume = tifffile.imread(out / "01_GT" / "TRA" / f"man_track{t:03d}.tif")
+        np.testing.assert_array_equal(tifffile.imread(path), volume[z])
+    res = tmp_path / "res"  # SEG against slice truth scores the result's slices
+    res.mkdir()
+    for t in range(4):
+        tifffile.imwrite(res / f"mask{t:03d}.tif",
+                         tifffile.imread(out / "01_GT" / "TRA" / f"man_track{t:03d}.tif"))
+    (res / "res_track.txt").write_text((out / "01_GT" / "TRA" / "man_track.txt").read_text())
+    assert evaluate(out / "01_GT", res, "SEG").SEG == 1.0
+    assert main(["synth", str(tmp_path / "flat"), "--slice-gt"]) == 2
+    assert "--depth" in capsys.readouterr().err
 
 
 def test_lineage_positions():

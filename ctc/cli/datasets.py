@@ -12,8 +12,9 @@ Print the registry of the Cell Tracking Challenge datasets (datasets.txt at the
 top of the repository): dimensionality, modality, pixel or voxel size (µm),
 time step (min), frames of the two training sequences, digits of the frame
 numbers, typical object diameter (px), silver truth, the model the
-dataset's executables use ('untrained': none yet), and whether DET counts
-false positives there (det_fp_penalty; 'no' for the partially annotated
+dataset's executables use ('untrained': none yet), whether that model was
+trained on the dataset (model_saw: 'no' means the dataset is new to it), and
+whether DET counts false positives there (det_fp_penalty; 'no' for the partially annotated
 embryos DRO, TRIC and TRIF, as the challenge scores them). Where the two training
 sequences differ, both values are shown as 01/02.
 """
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
              else i.object_diameter_px,
              "silver_truth": {True: "yes", False: "no", None: "-"}[i.silver_truth],
              "model": i.model or "untrained",
+             "model_saw": {True: "yes", False: "no", None: "-"}[i.model_saw],
              "det_fp_penalty": "yes" if i.det_fp_penalty else "no"}
             for i in registry.values()]
     if args.json:

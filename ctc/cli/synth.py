@@ -1,4 +1,4 @@
-"""``ctc synth``: a synthetic CTC dataset in the style of Fluo-N2DH-SIM+."""
+"""``ctc synth``: a synthetic CTC dataset in the style of Fluo-N2DH-SIM+ (or N3DH-SIM+)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ Nuclei of varied size, shape and texture move with persistent random motion,
 touch, round up and brighten before they divide, and enter and leave the
 field; frames get uneven illumination, blur, photon and read-out noise.
 Seeded: the same settings give the same dataset (sequence i uses seed+i).
+
+With --depth the frames are 3D volumes (Z x ROWS x COLS, Fluo-N3DH-SIM+ style):
+flattened nuclei that also move in z, slices --z-step pixels apart (voxels
+longer along z, as in the real 3D datasets), a PSF longer along z, deeper
+slices dimmer. The truth is then the full 3D volumes, or with --slice-gt one
+annotated slice per frame (man_seg_TTT_ZZZ.tif), as the real 3D datasets have.
 The folder is written beside OUT_DIR and moved into place when complete.
 """
 
@@ -31,6 +37,7 @@ examples:
   ctc synth /tmp/Fluo-N2DH-SYNTH                      two 50-frame 512x512 sequences
   ctc synth /tmp/small --size 256 256 --frames 30 --cells 10 --noise 6
   ctc synth /tmp/crowded --cells 60 --entries 1 --seed 7 --sequences 01
+  ctc synth /tmp/Fluo-N3DH-SYNTH --depth 30 --z-step 4 --size 256 256 --frames 20
 """
 
 
@@ -63,6 +70,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gain", type=float, default=d.gain,
                    help=f"grey levels per photon; larger is noisier (default {d.gain:g})")
     p.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
+    p.add_argument("--depth", type=int, default=d.depth,
+                   help="slices per frame: 3D volumes (default 0: 2D frames)")
+    p.add_argument("--z-step", type=float, default=d.z_step,
+                   help=f"3D: distance between slices in pixels of x, the voxel's z/x ratio "
+                        f"(default {d.z_step:g})")
+    p.add_argument("--blur-z", type=float, default=d.blur_z,
+                   help=f"3D: PSF standard deviation along z in pixels of x "
+                        f"(default {d.blur_z:g})")
+    p.add_argument("--slice-gt", action="store_true",
+                   help="3D: annotate one slice per frame (man_seg_TTT_ZZZ.tif) instead of "
+                        "writing full 3D segmentation truth")
     p.add_argument("--overwrite", action="store_true", help="replace an existing OUT_DIR")
     p.set_defaults(run=run)
 
@@ -72,15 +90,20 @@ def run(args: argparse.Namespace) -> int:
         config = SynthConfig(shape=tuple(args.size), frames=args.frames, cells=args.cells,
                              radius=tuple(args.radius), speed=args.speed,
                              cycle=tuple(args.cycle), entries=args.entries, blur=args.blur,
-                             noise=args.noise, gain=args.gain, seed=args.seed)
+                             noise=args.noise, gain=args.gain, seed=args.seed,
+                             depth=args.depth, z_step=args.z_step, blur_z=args.blur_z)
     except ValueError as exc:
         raise CTCInputError(str(exc)) from None
     sequences = tuple(s for s in args.sequences.split(",") if s)
     start = time.perf_counter()
-    tables = synth_dataset(args.out, config, sequences, overwrite=args.overwrite)
+    if args.slice_gt and not config.depth:
+        raise CTCInputError("--slice-gt annotates slices of 3D volumes: give --depth too")
+    tables = synth_dataset(args.out, config, sequences, overwrite=args.overwrite,
+                           slice_gt=args.slice_gt)
+    size = "x".join(str(n) for n in ((config.depth,) if config.depth else ()) + config.shape)
     for seq, table in tables.items():
         divisions = len({t.parent for t in table if t.parent})
-        print(f"{args.out}/{seq}: {config.frames} frames {config.shape[0]}x{config.shape[1]}, "
+        print(f"{args.out}/{seq}: {config.frames} frames {size}, "
               f"{len(table)} tracks, {divisions} divisions")
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0

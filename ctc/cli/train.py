@@ -27,7 +27,15 @@ Training data configuration (the challenge's six):
   several DATASET_DIRs with --truth GT, ST or GT+ST  -> allGT / allST /
         allGT+allST: one minibatch from every dataset per optimizer step
 
-Gold truth overrides silver truth on the frames both annotate. Cells that the
+3D datasets are learnt from 2D slices: every annotated slice of a fully
+annotated volume, or the slice of a single-slice annotation (man_seg_TTT_ZZZ);
+with --context the slices above and below come as extra channels. Validation
+and calibration segment the held-out volumes in 3D (slice predictions stacked,
+3D instances) and score them in 3D, or on their annotated slice.
+
+Gold truth overrides silver truth on the frames both annotate; with several
+datasets and GT+ST (allGT+allST) a sequence without silver truth gives its
+gold truth alone. Cells that the
 tracking markers show but the segmentation annotation leaves out are
 excluded from the loss. A few gold frames per sequence are held out and
 segmented whole every --val-every steps; their SEG and DET (the toolkit's own
@@ -43,6 +51,9 @@ examples:
   ctc train DIC-C2DH-HeLa --truth GT+ST --preset xbnet --out runs/hela
   ctc train DIC-C2DH-HeLa Fluo-N2DH-GOWT1 --truth GT --out runs/allGT
   ctc train ... --out runs/sim01 --resume                # continue after an interruption
+  ctc train Fluo-N3DH-CHO --context 1 --out runs/cho   # 3D: slices with their neighbours
+  ctc train PhC-C2DH-U373 --init models/universal-2d --truth GT+ST --minutes 8 --out runs/u373
+                                                         # fine-tune the universal model
 """
 
 PRESETS = {
@@ -76,8 +87,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "of every frame, segmented or not, and seed the watershed with its "
                         "markers (three_class task; for sequences with few segmented frames "
                         "or touching nuclei)")
+    p.add_argument("--context", type=int, default=0, metavar="SLICES",
+                   help="3D data, U-Net: give the network this many neighbouring z-slices on "
+                        "each side as extra input channels (2.5D; default 0). It tells a "
+                        "nucleus from the blurred light of one above or below it; 2D images "
+                        "stand for their own neighbours")
     p.add_argument("--loss", default="wce", choices=sorted(LOSSES),
                    help="loss (default wce; nfl for gruunet)")
+    p.add_argument("--init", metavar="MODEL_DIR",
+                   help="fine-tune: start from this trained model's weights, with its "
+                        "architecture, targets, loss and normalisation (--arch, --preset, "
+                        "--task, --markers, --loss, --normalization are ignored); e.g. the "
+                        "universal model models/universal-2d")
     p.add_argument("--model-config", metavar="JSON",
                    help="full model configuration (overrides --preset/--task/--loss)")
     p.add_argument("--normalization", default="percentile", choices=NORMALIZATIONS,
@@ -123,6 +144,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def model_config(args: argparse.Namespace) -> ModelConfig:
+    if args.init:
+        from ctc.segmentation.model import load_config
+
+        config = load_config(args.init)
+        config.scores, config.training = {}, {}
+        return config
     if args.model_config:
         try:
             return ModelConfig.from_dict(json.loads(Path(args.model_config).read_text()))
@@ -131,14 +158,16 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
     markers = {"markers": True, "postprocess": {**ModelConfig().postprocess,
                                                 **MARKER_DEFAULTS}} if args.markers else {}
     try:  # ModelConfig says which combinations are allowed (markers: three_class only)
+        context = {"context": args.context} if args.context else {}
         if args.arch == "gruunet":
-            return ModelConfig(arch="gruunet", net=GRUUConfig(), task=args.task,
+            return ModelConfig(arch="gruunet", **context, net=GRUUConfig(), task=args.task,
                                loss={"name": "nfl" if args.loss == "wce" else args.loss},
                                normalization=args.normalization, **markers)
         if args.arch == "rshn":
-            return ModelConfig(arch="rshn", net=RSHNConfig(), task="embedding",
+            return ModelConfig(arch="rshn", net=RSHNConfig(), task="embedding", **context,
                                normalization=args.normalization, **markers)
         return ModelConfig(net=PRESETS[args.preset], task=args.task, loss={"name": args.loss},
+                           **context,
                            normalization=args.normalization, **markers)
     except ValueError as exc:
         raise CTCInputError(f"invalid options ({exc})") from None
@@ -159,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CTCInputError(f"invalid options ({exc})") from None
     config = train(model_config(args), data, args.out, settings, resume=args.resume,
-                   progress=True)
+                   init=args.init, progress=True)
     print(f"{args.out}: best validation {config.scores.get('validation')} at step "
           f"{config.scores.get('step')}; {config.training.get('minutes', 0):.1f} min")
     return 0

@@ -30,7 +30,7 @@ from ctc.segmentation.heldout import (
     score_predictions,
     validation_frames,
 )
-from ctc.segmentation.infer import predict_image
+from ctc.segmentation.infer import predict_frame
 from ctc.segmentation.model import (
     ModelConfig,
     load_config,
@@ -72,7 +72,7 @@ def split_threshold(data: list[tuple[str | Path, list[str]]], min_size: int = 0
     """The solidity below which an object is cut as a clump: the :data:`SPLIT_QUANTILE`
     quantile of the solidity of the gold objects (at least `min_size` pixels) of the
     training sequences, so at most one in a hundred annotated cells would be a
-    candidate; None without 2D gold objects."""
+    candidate; None without gold objects (2D, or fully annotated 3D)."""
     values = np.concatenate([gold_solidities(Path(d), seq, min_size)
                              for d, seqs in data for seq in seqs] or [np.empty(0)])
     return round(float(np.quantile(values, SPLIT_QUANTILE)), 3) if len(values) else None
@@ -115,12 +115,13 @@ def calibrate_frames(net, config: ModelConfig, frames: list[ValFrame], device,
     grid = default_grid(config, split) if grid is None else grid
     net.eval()
     post = config.postprocess
-    probs = [predict_image(net, f.image, tile=post.get("tile", 512),
+    probs = [predict_frame(net, f.image, tile=post.get("tile", 512), context=config.context,
                            overlap=post.get("overlap", 64), tta=None, device=device)
              for f in frames]
     results = [{**setting, **score_predictions(
-        frames, [probabilities_to_instances(p, config, refine=None, **setting)
-                 for p in probs])}
+        frames, [probabilities_to_instances(p, config, refine=None, spacing=f.spacing,
+                                            **setting)
+                 for p, f in zip(probs, frames, strict=True)])}
         for setting in grid]
     best = max(score(r) for r in results)
     chosen = next(r for r in results if score(r) >= best - tolerance)
@@ -163,8 +164,11 @@ def calibrate_refine(net, config: ModelConfig, data: list[tuple[str | Path, list
             frames_iter = iter_validation(Path(dataset_dir), seq, gold, config.normalization)
             for f in track_progress(frames_iter, total=len(gold), unit="frame",
                                     desc=f"refine calibration {seq}", enabled=progress):
-                prob = predict_image(net, f.image, tile=post.get("tile", 512),
-                                     overlap=post.get("overlap", 64), tta=None, device=device)
+                if f.image.ndim != 2:
+                    continue  # outlines are refined in 2D only
+                prob = predict_frame(net, f.image, tile=post.get("tile", 512),
+                                     context=config.context, overlap=post.get("overlap", 64),
+                                     tta=None, device=device)
                 labels = probabilities_to_instances(prob, config, f.image, **settings,
                                                     refine=None)
                 total, n = jaccard_sum(f.seg, labels)

@@ -1,6 +1,7 @@
 """Training data: normalised frames with class targets, and a sampler of augmented crops.
 
-3D sequences are learnt slice by slice: every annotated slice is a 2D sample.
+3D sequences are learnt slice by slice: every annotated slice is a 2D sample,
+optionally with its neighbouring slices as extra input channels (``context``).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def sequence_normalization(raw_dir: str | Path, kind: str = "percentile",
 class Sample:
     """One annotated 2D image: normalised intensities and its class target(s)."""
 
-    image: np.ndarray           # float32 (H, W)
+    image: np.ndarray           # float32 (H, W), or (C, H, W) with slice context
     target: np.ndarray          # uint8 (H, W), IGNORE where unknown
     #: uint8 (H, W) target of the fourth output channel, IGNORE where unknown: the binary
     #: foreground (border task) or the marker centre-ness in levels of MARKER_LEVELS
@@ -100,6 +101,21 @@ class Sample:
     def annotated(self) -> bool:
         """Whether the class target labels any pixel (marker-only frames do not)."""
         return bool((self.target != IGNORE).any())
+
+
+def slice_context(image: np.ndarray, z: int | None, context: int) -> np.ndarray:
+    """Slice `z` of a 3D volume with `context` slices on each side, (2 context + 1, H, W).
+
+    Slices beyond the volume repeat its first or last one; a 2D image (`z`
+    None) stands for all of its neighbours. With `context` 0: the slice itself,
+    2D.
+    """
+    if context == 0:
+        return image if z is None else image[z]
+    if z is None:
+        return np.repeat(image[None], 2 * context + 1, axis=0)
+    index = np.clip(np.arange(z - context, z + context + 1), 0, image.shape[0] - 1)
+    return image[index]
 
 
 def _marker_target(marks: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
@@ -133,7 +149,7 @@ def make_targets(labels: np.ndarray, known: np.ndarray, task: str,
 def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
                  task: str = "three_class", iterations: int = 2,
                  normalization: str = "percentile", markers: bool = False,
-                 frames: set[int] | None = None) -> list[Sample]:
+                 frames: set[int] | None = None, context: int = 0) -> list[Sample]:
     """Annotated samples of one sequence.
 
     Parameters
@@ -150,6 +166,9 @@ def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
         its cells, touching ones included.
     frames : set of int, optional
         Keep only these frame numbers.
+    context : int
+        Neighbouring slices on each side given as extra channels
+        (:func:`slice_context`; 0: single-channel images).
     """
     dataset = Path(dataset_dir)
     raw_dir = dataset / sequence
@@ -190,9 +209,11 @@ def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
         labels = read_mask(path)
         marks = read_mask(tra.paths[t]) if tra is not None and t in tra.paths else None
         if z is not None:
-            image = image[z]
+            image = slice_context(image, z, context)
             marks = None if marks is None else marks[z]
-        if image.ndim == 3 and labels.ndim == 3:  # a fully annotated 3D frame: all slices
+        elif image.ndim == 2:
+            image = slice_context(image, None, context)
+        if labels.ndim == 3:  # a fully annotated 3D frame: all slices
             for zz in range(labels.shape[0]):
                 if labels[zz].any():
                     mz = None if marks is None else marks[zz]
@@ -200,7 +221,8 @@ def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
                                                  task, iterations)
                     if markers:
                         extra = _marker_target(mz, labels[zz].shape)
-                    samples.append(Sample(image[zz], target, extra, f"{path.name}[{zz}]"))
+                    samples.append(Sample(slice_context(image, zz, context), target, extra,
+                                          f"{path.name}[{zz}]"))
             continue
         target, extra = make_targets(labels, annotation_mask(labels, marks), task, iterations)
         if markers:
@@ -216,7 +238,7 @@ def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
                 m = marks if zz is None else marks[zz]
                 if zz is not None and not m.any():
                     continue
-                samples.append(Sample(image if zz is None else image[zz],
+                samples.append(Sample(slice_context(image, zz, context),
                                       np.full(m.shape, IGNORE, np.uint8), marker_target(m),
                                       path.name if zz is None else f"{path.name}[{zz}]"))
     if not samples:
@@ -231,7 +253,8 @@ def scale_cells(image: np.ndarray, target: np.ndarray, gain: tuple[float, float]
     Parameters
     ----------
     image : ndarray
-        Normalised 2D image.
+        Normalised 2D image (H, W), or its slice context (C, H, W): each
+        channel is scaled alike.
     target : ndarray
         Its class target; the cells are the components of the CELL class.
     gain : (float, float)
@@ -256,7 +279,7 @@ def scale_cells(image: np.ndarray, target: np.ndarray, gain: tuple[float, float]
     grown = expand_labels(cells, 4)
     field = ndi.gaussian_filter(np.concatenate([[1.0], gains])[grown].astype(np.float32), 1.5)
     background = target == BACKGROUND
-    level = np.float32(np.median(image[background]) if background.any()
+    level = np.float32(np.median(image[..., background]) if background.any()
                        else np.percentile(image, 10))
     return (level + (image - level) * field).astype(np.float32)
 
@@ -317,7 +340,7 @@ class CropSampler:
                        for s in samples]
 
     def _crop(self, sample: Sample, cells: np.ndarray, size: int):
-        h, w = sample.image.shape
+        h, w = sample.image.shape[-2:]
         if len(cells) and self.rng.random() < self.object_fraction:
             cy, cx = np.unravel_index(cells[self.rng.integers(len(cells))], (h, w))
         else:
@@ -325,24 +348,31 @@ class CropSampler:
         y0, x0 = int(cy) - size // 2, int(cx) - size // 2
         pads = ((max(0, -y0), max(0, y0 + size - h)), (max(0, -x0), max(0, x0 + size - w)))
         ys, xs = slice(max(0, y0), min(h, y0 + size)), slice(max(0, x0), min(w, x0 + size))
-        image = np.pad(sample.image[ys, xs], pads, mode="reflect" if min(h, w) > size
-                       else "constant")
+        channels = ((0, 0),) * (sample.image.ndim - 2)  # slice context: not padded
+        image = np.pad(sample.image[..., ys, xs], channels + pads,
+                       mode="reflect" if min(h, w) > size else "constant")
         target = np.pad(sample.target[ys, xs], pads, constant_values=IGNORE)
         extra = None if sample.extra is None else np.pad(
             sample.extra[ys, xs], pads, constant_values=IGNORE)
         return image, target, extra
 
     def _elastic(self, arrays: list[np.ndarray], orders: list[int]) -> list[np.ndarray]:
-        shape = arrays[0].shape
+        shape = arrays[0].shape[-2:]
         coarse = self.rng.normal(0, 4.0, (2, 4, 4))
         field = [ndi.zoom(c, (shape[0] / 4, shape[1] / 4), order=3) for c in coarse]
         grid = np.meshgrid(np.arange(shape[0]), np.arange(shape[1]), indexing="ij")
         coords = [grid[0] + field[0], grid[1] + field[1]]
-        return [ndi.map_coordinates(a, coords, order=o, mode="reflect").astype(a.dtype)
-                for a, o in zip(arrays, orders, strict=True)]
+        def warp(a: np.ndarray, order: int) -> np.ndarray:
+            if a.ndim == 3:  # each channel of a slice context alike
+                return np.stack([warp(c, order) for c in a])
+            return ndi.map_coordinates(a, coords, order=order, mode="reflect").astype(a.dtype)
+
+        return [warp(a, o) for a, o in zip(arrays, orders, strict=True)]
 
     def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """`n` augmented crops: images (n, 1, S, S), targets (n, S, S), extra targets or None."""
+        """`n` augmented crops: images (n, C, S, S), targets (n, S, S), extra targets or None.
+
+        C is 1, or 2 context + 1 for samples with slice context."""
         images, targets, extras = [], [], []
         for _ in range(n):
             i = (int(self.rng.integers(len(self.samples))) if self._p is None
@@ -357,9 +387,9 @@ class CropSampler:
                 arrays = self._elastic(arrays, [1] + [0] * (len(arrays) - 1))
             k = int(self.rng.integers(4)) if self.augment.rot90 else 0
             flip = self.augment.flip and self.rng.random() < 0.5
-            arrays = [np.rot90(a, k) for a in arrays]
+            arrays = [np.rot90(a, k, axes=(-2, -1)) for a in arrays]
             if flip:
-                arrays = [a[:, ::-1] for a in arrays]
+                arrays = [a[..., ::-1] for a in arrays]
             image = np.ascontiguousarray(arrays[0])
             if self.augment.intensity:
                 # Gain (log-uniform), offset and noise: sequences of one dataset differ in
@@ -375,7 +405,8 @@ class CropSampler:
                 image = image * gain + self.rng.uniform(-0.1, 0.1)
                 image = image + self.rng.normal(0, self.rng.uniform(0, self.augment.noise),
                                                 image.shape)
-            x = torch.from_numpy(image.astype(np.float32))[None, None]
+            x = torch.from_numpy(image.astype(np.float32))
+            x = x[None] if x.ndim == 3 else x[None, None]
             labels = [torch.from_numpy(np.ascontiguousarray(a).astype(np.float32))[None, None]
                       for a in arrays[1:]]
             if size != self.crop:

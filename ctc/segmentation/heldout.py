@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from skimage.measure import regionprops
 
+from ctc.datasets import relative_spacing
 from ctc.io.naming import (
     RAW_PREFIX,
     SEG_PREFIX,
@@ -28,16 +29,27 @@ from ctc.metrics.aogm import FrameVertices, detection_test
 from ctc.metrics.matching import match_frame
 from ctc.segmentation.data import sequence_normalization
 from ctc.segmentation.model import ModelConfig
+from ctc.segmentation.postprocess import region_solidity
 from ctc.segmentation.segment import segment_image
 
 
 @dataclass
 class ValFrame:
-    """A held-out 2D frame: normalised image, gold segmentation, TRA markers (or None)."""
+    """A held-out frame: normalised image, gold segmentation, TRA markers (or None).
+
+    A 3D frame's gold segmentation is the full volume, or one annotated slice
+    `z` (a 2D array); `spacing` is its voxel size relative to x.
+    """
 
     image: np.ndarray
     seg: np.ndarray | None
     markers: np.ndarray | None
+    z: int | None = None
+    spacing: tuple[float, ...] | None = None
+
+    def seg_of(self, labels: np.ndarray) -> np.ndarray:
+        """The part of predicted `labels` that the gold segmentation annotates."""
+        return labels if self.z is None else labels[self.z]
 
 
 def validation_frames(dataset_dir: Path, sequence: str, count: int) -> list[int]:
@@ -54,7 +66,8 @@ def validation_frames(dataset_dir: Path, sequence: str, count: int) -> list[int]
 
 def load_validation(dataset_dir: Path, sequence: str, frames: list[int],
                     normalization: str) -> list[ValFrame]:
-    """The 2D frames among `frames` with gold segmentation, normalised as the model expects."""
+    """The frames among `frames` with gold segmentation (2D, 3D, or slices of 3D),
+    normalised as the model expects."""
     return list(iter_validation(dataset_dir, sequence, frames, normalization))
 
 
@@ -63,15 +76,28 @@ def iter_validation(dataset_dir: Path, sequence: str, frames: list[int], normali
     """:func:`load_validation` one frame at a time, for frame sets too large to hold."""
     norm = sequence_normalization(dataset_dir / sequence, normalization)
     raw = find_frames(dataset_dir / sequence, RAW_PREFIX)
-    seg = find_frames(dataset_dir / f"{sequence}_GT" / "SEG", SEG_PREFIX, required=False)
+    seg_dir = dataset_dir / f"{sequence}_GT" / "SEG"
+    seg = find_frames(seg_dir, SEG_PREFIX, required=False)
+    slices: dict[int, tuple[int, Path]] = {}
+    if seg_dir.is_dir():  # 3D slice annotations: the first annotated slice of each frame
+        for (t, z), path in reversed(find_slice_annotations(seg_dir).items()):
+            slices[t] = (z, path)
     tra_dir = dataset_dir / f"{sequence}_GT" / "TRA"
     tra = find_frames(tra_dir, TRA_PREFIX, required=False) if tra_dir.is_dir() else None
+    spacing = relative_spacing(dataset_dir / sequence)
     for t in frames:
+        if t not in seg.paths and t not in slices:
+            continue
         image = norm(read_frame(raw.paths[t]))
-        if image.ndim != 2 or t not in seg.paths:
-            continue  # 3D models are validated on training loss only
         markers = read_mask(tra.paths[t]) if tra is not None and t in tra.paths else None
-        yield ValFrame(image, read_mask(seg.paths[t]), markers)
+        if t in seg.paths:
+            gold, z = read_mask(seg.paths[t]), None
+        else:
+            z, path = slices[t]
+            gold = read_mask(path)
+        if image.ndim == 2 and (gold.ndim != 2 or z is not None):
+            continue  # a 3D annotation of a 2D frame: the validator's business, not ours
+        yield ValFrame(image, gold, markers, z, spacing if image.ndim == 3 else None)
 
 
 def gold_frames(dataset_dir: Path, sequence: str) -> list[int]:
@@ -83,10 +109,11 @@ def gold_frames(dataset_dir: Path, sequence: str) -> list[int]:
 
 
 def gold_solidities(dataset_dir: Path, sequence: str, min_size: int = 0) -> np.ndarray:
-    """Solidity (area over convex-hull area) of every 2D gold object of a sequence.
+    """Solidity (area or volume over that of the convex hull) of every gold object of a
+    sequence, 2D or 3D (fully annotated volumes).
 
     Objects smaller than `min_size` pixels, whose solidity is mostly pixel
-    rounding, are left out; so are 3D and slice-annotated gold frames.
+    rounding, are left out; so are slice-annotated 3D frames.
     """
     seg_dir = Path(dataset_dir) / f"{sequence}_GT" / "SEG"
     if not seg_dir.is_dir():
@@ -94,9 +121,8 @@ def gold_solidities(dataset_dir: Path, sequence: str, min_size: int = 0) -> np.n
     seg = find_frames(seg_dir, SEG_PREFIX, required=False)
     values = []
     for path in seg.paths.values():
-        labels = read_mask(path)
-        if labels.ndim == 2:
-            values += [r.solidity for r in regionprops(labels) if r.area >= min_size]
+        values += [region_solidity(r) for r in regionprops(read_mask(path))
+                   if r.area >= min_size]
     return np.asarray(values, float)
 
 
@@ -111,7 +137,7 @@ def score_predictions(frames: list[ValFrame], predictions: list[np.ndarray]) -> 
     seg_sum, seg_n = 0.0, 0
     detections: list[FrameVertices] = []
     for i, (f, pred) in enumerate(zip(frames, predictions, strict=True)):
-        total, count = jaccard_sum(f.seg, pred)
+        total, count = jaccard_sum(f.seg, f.seg_of(pred))
         seg_sum += total
         seg_n += count
         if f.markers is not None:
@@ -129,8 +155,8 @@ def evaluate_frames(net, frames: list[ValFrame], config: ModelConfig,
                     device: torch.device) -> dict:
     """SEG (and DET where markers exist) of the network on held-out frames."""
     net.eval()
-    return score_predictions(frames, [segment_image(net, config, f.image, device)
-                                      for f in frames])
+    return score_predictions(frames, [segment_image(net, config, f.image, device,
+                                                    spacing=f.spacing) for f in frames])
 
 
 def score(scores: dict) -> float:

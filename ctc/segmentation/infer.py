@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ctc.segmentation.data import slice_context
 from ctc.segmentation.nets import UNet
 
 _TTA = {
@@ -63,8 +64,10 @@ def predict_image(net: UNet, image: np.ndarray, *, tile: int = 512, overlap: int
 
     An image no larger than `tile` is predicted whole; larger images are cut
     into overlapping tiles whose predictions are blended with linear ramps.
+    `image` is (H, W), or (K, H, W) for a network with K input channels (a
+    slice with its context).
     """
-    h, w = image.shape
+    h, w = image.shape[-2:]
     th, tw = min(tile, h), min(tile, w)
     ys, xs = tile_starts(h, th, overlap), tile_starts(w, tw, overlap)
     weight = np.outer(_window(th, overlap if len(ys) > 1 else 0),
@@ -73,8 +76,9 @@ def predict_image(net: UNet, image: np.ndarray, *, tile: int = 512, overlap: int
     norm = np.zeros((h, w), np.float32)
     for y in ys:
         for x in xs:
-            patch = torch.from_numpy(np.ascontiguousarray(image[y:y + th, x:x + tw]))
-            p = _predict(net, patch[None, None].float().to(device), tta)[0].cpu().numpy()
+            patch = torch.from_numpy(np.ascontiguousarray(image[..., y:y + th, x:x + tw]))
+            patch = patch[None] if patch.ndim == 3 else patch[None, None]
+            p = _predict(net, patch.float().to(device), tta)[0].cpu().numpy()
             if acc is None:
                 acc = np.zeros((p.shape[0], h, w), np.float32)
             acc[:, y:y + th, x:x + tw] += p * weight
@@ -82,6 +86,16 @@ def predict_image(net: UNet, image: np.ndarray, *, tile: int = 512, overlap: int
     return acc / norm
 
 
-def predict_volume(net: UNet, volume: np.ndarray, **kwargs) -> np.ndarray:
-    """Probabilities (C, Z, H, W) of a 3D frame, predicted slice by slice."""
-    return np.stack([predict_image(net, s, **kwargs) for s in volume], axis=1)
+def predict_volume(net: UNet, volume: np.ndarray, *, context: int = 0, **kwargs) -> np.ndarray:
+    """Probabilities (C, Z, H, W) of a 3D frame, predicted slice by slice (each with
+    `context` slices on either side, :func:`ctc.segmentation.data.slice_context`)."""
+    return np.stack([predict_image(net, slice_context(volume, z, context), **kwargs)
+                     for z in range(volume.shape[0])], axis=1)
+
+
+def predict_frame(net: UNet, image: np.ndarray, *, context: int = 0, **kwargs) -> np.ndarray:
+    """Probabilities of a 2D image (C, H, W) or, slice by slice, of a 3D volume (C, Z, H, W),
+    for a network that takes `context` slices on either side of each one."""
+    if image.ndim == 3:
+        return predict_volume(net, image, context=context, **kwargs)
+    return predict_image(net, slice_context(image, None, context), **kwargs)

@@ -45,6 +45,12 @@ class ModelConfig:
         watershed basin per predicted marker (three_class only).
     iterations : int
         Boundary width (three_class) or erosion/border width (border).
+    context : int
+        U-Net only: neighbouring z-slices on each side given to the network as
+        extra input channels (2.5D: a 3D volume's slice is seen with the slices
+        above and below it, so the network can tell a nucleus from the blurred
+        light of one beside it in z); a 2D image stands for its own
+        neighbours. The network then has 2 context + 1 input channels.
     loss : dict
         ``{"name": ..., **parameters}``, see :data:`ctc.segmentation.losses.LOSSES`.
     normalization : str
@@ -70,6 +76,7 @@ class ModelConfig:
     arch: str = "unet"
     markers: bool = False
     iterations: int = 2
+    context: int = 0
     loss: dict = field(default_factory=lambda: {"name": "wce"})
     normalization: str = "percentile"
     postprocess: dict = field(default_factory=lambda: {
@@ -95,6 +102,14 @@ class ModelConfig:
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {NORMALIZATIONS}, "
                              f"got {self.normalization!r}")
+        if not isinstance(self.context, int) or self.context < 0:
+            raise ValueError(f"context must be a whole number of slices >= 0, "
+                             f"got {self.context!r}")
+        if self.context and self.arch != "unet":
+            raise ValueError(f"slice context goes with the unet arch, not {self.arch!r}")
+        if self.arch == "unet" and self.net.in_channels != 2 * self.context + 1:
+            self.net = NetConfig(**{**self.net.to_dict(),
+                                    "in_channels": 2 * self.context + 1})
         if self.arch != "rshn":
             expected = 4 if self.task == "border" or self.markers else 3
             if self.net.out_channels != expected:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ctc.errors import CTCInputError
 from ctc.segmentation.embedding import cluster_embeddings
-from ctc.segmentation.infer import predict_image, tile_starts
+from ctc.segmentation.infer import predict_frame, tile_starts
 from ctc.segmentation.losses import class_weights
 from ctc.segmentation.model import ModelConfig
 from ctc.segmentation.postprocess import THRESHOLD_KEYS, instances
@@ -59,11 +60,23 @@ def stitch_tiles(tiles: list[tuple[int, int, np.ndarray]], shape: tuple[int, int
 
 
 def segment_image(net, config: ModelConfig, image: np.ndarray, device, *,
-                  tta: str | None = None) -> np.ndarray:
-    """Instance labels of a normalised 2D image (3D: slice by slice) for any model."""
+                  tta: str | None = None, spacing: tuple[float, ...] | None = None
+                  ) -> np.ndarray:
+    """Instance labels of a normalised 2D image or 3D volume for any model.
+
+    A 3D volume (Z, Y, X) is predicted slice by slice by the 2D network; the
+    class probabilities are stacked into a volume and only then turned into
+    instances, so each label is one body connected across slices. `spacing`
+    is the voxel size (z, y, x) relative to x, for distances in 3D.
+    """
     post = config.postprocess
     if image.ndim == 3:
-        return np.stack([segment_image(net, config, s, device, tta=tta) for s in image])
+        if config.task == "embedding":
+            raise CTCInputError("the recurrent hourglass (rshn) segments 2D frames only; use "
+                                "a U-Net-family model for 3D volumes")
+        prob = predict_frame(net, image, tile=post.get("tile", 512), context=config.context,
+                             overlap=post.get("overlap", 64), tta=tta, device=device)
+        return probabilities_to_instances(prob, config, image, spacing=spacing)
     if config.task == "embedding":
         tile = post.get("tile", 512)
         h, w = image.shape
@@ -78,21 +91,25 @@ def segment_image(net, config: ModelConfig, image: np.ndarray, device, *,
                     bandwidth=post.get("bandwidth", 0.1),
                     coord_scale=post.get("coord_scale", 0.002))))
         return tiles[0][2] if len(tiles) == 1 else stitch_tiles(tiles, (h, w))
-    prob = predict_image(net, image, tile=post.get("tile", 512),
+    prob = predict_frame(net, image, tile=post.get("tile", 512), context=config.context,
                          overlap=post.get("overlap", 64), tta=tta, device=device)
     return probabilities_to_instances(prob, config, image)
 
 
 def probabilities_to_instances(prob: np.ndarray, config: ModelConfig,
-                               image: np.ndarray | None = None, **override) -> np.ndarray:
+                               image: np.ndarray | None = None, *,
+                               spacing: tuple[float, ...] | None = None,
+                               **override) -> np.ndarray:
     """Instance labels from a model's probabilities with its post-processing settings.
 
     `image` is the normalised image the probabilities came from (needed by the
-    ``refine`` setting); `override` replaces settings of ``config.postprocess``
-    (threshold calibration).
+    ``refine`` setting); `spacing` the voxel size of 3D probabilities relative
+    to x; `override` replaces settings of ``config.postprocess`` (threshold
+    calibration).
     """
     post = {**config.postprocess, **override}
     thresholds = {k: post[k] for k in THRESHOLD_KEYS if k in post}
     return instances(prob, config.task, iterations=config.iterations,
                      min_size=post.get("min_size", 20), fill_holes=post.get("fill_holes", True),
-                     class_weights=class_weights(config.loss), image=image, **thresholds)
+                     class_weights=class_weights(config.loss), image=image,
+                     spacing=spacing, **thresholds)

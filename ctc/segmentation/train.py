@@ -13,6 +13,7 @@ the same held-out frames (:mod:`ctc.segmentation.calibrate`).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import tempfile
@@ -45,6 +46,7 @@ from ctc.segmentation.model import (
     ModelConfig,
     build_net,
     load_config,
+    load_model,
     resolve_device,
     save_model,
     write_config,
@@ -53,6 +55,9 @@ from ctc.segmentation.sequences import WindowSampler, load_tracked_frames
 from ctc.segmentation.targets import IGNORE, MARKER_LEVELS
 
 CHECKPOINT = "checkpoint.pt"
+#: One JSON line per validation (step, loss, held-out SEG/DET, steps per second, best so
+#: far, time): a run left in the background can be followed from another session.
+PROGRESS_LOG = "progress.jsonl"
 
 
 @dataclass
@@ -114,6 +119,17 @@ def _save_checkpoint(path: Path, state: dict) -> None:
             os.remove(tmp)
 
 
+def _log_progress(path: Path, history: list[dict], best: float) -> None:
+    """Append the latest validation to the progress log, right after the checkpoint it
+    describes (a resumed run goes on from that checkpoint, so no step appears twice)."""
+    now, before = history[-1], (history[-2] if len(history) > 1 else {"step": 0, "minutes": 0})
+    seconds = 60 * (now["minutes"] - before["minutes"])
+    line = {**now, "steps_per_second": (now["step"] - before["step"]) / max(seconds, 1e-9),
+            "best": best, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    with open(path, "a") as f:
+        f.write(json.dumps(line) + "\n")
+
+
 def _task_loss(config: ModelConfig, loss_fn, logits, target, extra) -> torch.Tensor:
     """Class loss plus, for a fourth channel, binary cross-entropy with its target.
 
@@ -172,9 +188,43 @@ def accumulated_step(optimizer: torch.optim.Optimizer, samplers: list,
     return total
 
 
+def training_datasets(config: ModelConfig) -> list[str]:
+    """Every dataset folder a model learnt from: its own training data and, for a
+    fine-tuned model, the data of the model it started from."""
+    own = [str(folder) for folder, _ in config.training.get("data", [])]
+    return sorted(set(own) | set(config.training.get("pretrained_on", [])))
+
+
+def _initialise(net: torch.nn.Module, config: ModelConfig, init: str | Path) -> list[str]:
+    """Load the weights of model folder `init` into `net`; returns its training data."""
+    start, trained = load_model(init)
+    if (start.arch, start.net, start.task, start.markers) != (
+            config.arch, config.net, config.task, config.markers):
+        raise CTCInputError("the model to start from has another network or targets than the "
+                            "one to train; give the same architecture, or none (--init "
+                            "alone takes the model's)", init)
+    net.load_state_dict(trained.state_dict())
+    return training_datasets(start)
+
+
+def sequence_truth(dataset_dir: Path, sequence: str, truth: str, n_datasets: int,
+                   log=print) -> str:
+    """The annotations to learn from in one sequence.
+
+    Universal training with gold and silver truth (allGT+allST) takes the
+    silver truth that exists: a sequence without ``_ST`` contributes its gold
+    truth alone (said in the log). For one dataset a missing ``_ST`` stays an
+    error (the loader names the folder).
+    """
+    if truth == "GT+ST" and n_datasets > 1 and not (dataset_dir / f"{sequence}_ST").is_dir():
+        log(f"{dataset_dir.name} {sequence}: no silver truth ({sequence}_ST); gold truth only")
+        return "GT"
+    return truth
+
+
 def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir: str | Path,
           settings: TrainConfig | None = None, *, resume: bool = False,
-          progress: bool = True, log=print) -> ModelConfig:
+          init: str | Path | None = None, progress: bool = True, log=print) -> ModelConfig:
     """Train a model and write it (config.json + weights.pt of the best validation) to `out_dir`.
 
     Parameters
@@ -188,6 +238,10 @@ def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir
     settings : TrainConfig
     resume : bool
         Continue the run whose checkpoint is in `out_dir`.
+    init : path, optional
+        A trained model folder to start from (fine-tuning); its network must be
+        the one `config` describes. Its training data are recorded as
+        ``training["pretrained_on"]``.
     """
     settings = settings or TrainConfig()
     out = Path(out_dir)
@@ -197,7 +251,8 @@ def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir
     created = [p for p in (out, *out.parents) if not p.exists()]  # innermost first
     out.mkdir(parents=True, exist_ok=True)
     try:
-        return _train(config, data, out, settings, resume=resume, progress=progress, log=log)
+        return _train(config, data, out, settings, resume=resume, init=init,
+                      progress=progress, log=log)
     except BaseException:
         for folder in created:  # a run that failed before writing anything leaves no folder
             if folder.is_dir() and not any(folder.iterdir()):
@@ -206,7 +261,8 @@ def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir
 
 
 def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: Path,
-           settings: TrainConfig, *, resume: bool, progress: bool, log) -> ModelConfig:
+           settings: TrainConfig, *, resume: bool, init: str | Path | None, progress: bool,
+           log) -> ModelConfig:
     ckpt_path = out / CHECKPOINT
     if ckpt_path.exists() and not resume:
         raise CTCInputError("a training checkpoint exists here; continue it with --resume "
@@ -227,14 +283,16 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
             if held:
                 raw = find_frames(dataset_dir / seq, RAW_PREFIX)
                 keep = set(raw.frames) - set(held)
+            truth = sequence_truth(dataset_dir, seq, settings.truth, len(data), log)
             if config.task == "embedding":
-                samples += load_tracked_frames(dataset_dir, seq, settings.truth,
+                samples += load_tracked_frames(dataset_dir, seq, truth,
                                                normalization=config.normalization, frames=keep)
             else:
-                samples += load_samples(dataset_dir, seq, settings.truth, task=config.task,
+                samples += load_samples(dataset_dir, seq, truth, task=config.task,
                                         iterations=config.iterations,
                                         normalization=config.normalization,
-                                        markers=config.markers, frames=keep)
+                                        markers=config.markers, frames=keep,
+                                        context=config.context)
         if config.task == "embedding":
             samplers.append(WindowSampler(samples, settings.window, settings.crop, rng,
                                           settings.augment))
@@ -246,7 +304,11 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
                                                                for s in samples)
         log(f"{dataset_dir.name} {'+'.join(sequences)}: {len(samples)} training images"
             + (f" ({marker_only} with tracking markers only)" if marker_only else ""))
-    net = build_net(config).to(device)
+    # channels-last: the same arithmetic, about 1.25x the steps per second on CPU (oneDNN)
+    layout = torch.contiguous_format if config.task == "embedding" else torch.channels_last
+    net = build_net(config)
+    pretrained_on = _initialise(net, config, init) if init is not None else None
+    net = net.to(device, memory_format=layout)
     optimizer = torch.optim.AdamW(net.parameters(), lr=settings.lr,
                                   weight_decay=settings.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer,
@@ -270,6 +332,8 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
         log(f"resumed at step {step} (best validation {best:.4f})")
     config.training = {"data": [[str(d), list(s)] for d, s in data],
                        **settings.to_dict(), "device": str(device)}
+    if pretrained_on is not None:
+        config.training.update(init=str(init), pretrained_on=pretrained_on)
     start = time.perf_counter() - elapsed
     bar = progress_bar(total=settings.steps, initial=step, desc="training", unit="step",
                        enabled=progress)
@@ -281,7 +345,8 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
             if config.task == "embedding":
                 return _embedding_loss(net, *sampler.window(), device)
             x, y, f = sampler.batch(settings.batch)
-            return _task_loss(config, loss_fn, net(x.to(device)), y.to(device),
+            return _task_loss(config, loss_fn, net(x.to(device, memory_format=layout)),
+                              y.to(device),
                               None if f is None else f.to(device))
 
         total = accumulated_step(optimizer, samplers, sampler_loss)
@@ -304,6 +369,7 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
                 "scheduler": scheduler.state_dict(), "step": step, "best": best,
                 "elapsed": time.perf_counter() - start, "history": history,
                 "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()})
+            _log_progress(out / PROGRESS_LOG, history, best)
         bar.update()
         bar.set_postfix(loss=f"{total:.3f}", **{k: f"{v:.3f}" for k, v in last_val.items()})
         if out_of_time:

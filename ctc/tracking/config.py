@@ -56,6 +56,11 @@ class TrackingConfig:
     merge_window : int
         Undo a division whose daughters merge back within this many frames
         (``t_merge``; 0 disables).
+    spacing : tuple of float, optional
+        Pixel or voxel size along each axis ((y, x) or (z, y, x)) relative to
+        x: centroids, distances and radii are measured in x pixels, so a 3D
+        volume whose z step is several times its x step is not squeezed along
+        z. None (default): isotropic.
     """
 
     min_iou: float = 0.1
@@ -71,6 +76,7 @@ class TrackingConfig:
     max_gap: int = 0
     min_track_length: int = 0
     merge_window: int = 0
+    spacing: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         for name in ("min_iou", "min_overlap", "division_min_overlap", "daughter_size_ratio",
@@ -84,6 +90,11 @@ class TrackingConfig:
             raise ValueError("max_daughters must be >= 2")
         if self.max_displacement < 0:
             raise ValueError("max_displacement must be >= 0")
+        if self.spacing is not None:
+            spacing = tuple(float(v) for v in self.spacing)
+            if len(spacing) not in (2, 3) or not all(v > 0 for v in spacing):
+                raise ValueError(f"spacing must be 2 or 3 positive sizes, got {self.spacing!r}")
+            object.__setattr__(self, "spacing", spacing)  # a JSON list becomes a tuple
 
     def to_dict(self) -> dict:
         return asdict(self)

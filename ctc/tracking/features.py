@@ -22,12 +22,16 @@ class FrameObjects:
     area : ndarray of int64
         Pixel (voxel) count of each label.
     centroid : ndarray of float64, shape (n, ndim)
-        Centre of mass of each label, in pixel coordinates.
+        Centre of mass of each label, in pixel coordinates (times the spacing
+        of each axis, when one was given).
+    voxel : float
+        Size of one pixel (voxel) in those units: 1 unless a spacing was given.
     """
 
     labels: np.ndarray
     area: np.ndarray
     centroid: np.ndarray
+    voxel: float = 1.0
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -40,8 +44,8 @@ class FrameObjects:
     def radius(self) -> np.ndarray:
         """Radius of the disc (2D) or ball (3D) of the same size."""
         if self.centroid.shape[1] == 3:
-            return np.cbrt(3.0 * self.area / (4.0 * np.pi))
-        return np.sqrt(self.area / np.pi)
+            return np.cbrt(3.0 * self.area * self.voxel / (4.0 * np.pi))
+        return np.sqrt(self.area * self.voxel / np.pi)
 
 
 def check_label_image(mask: np.ndarray, where: str = "mask") -> np.ndarray:
@@ -57,8 +61,12 @@ def check_label_image(mask: np.ndarray, where: str = "mask") -> np.ndarray:
     return mask
 
 
-def frame_objects(mask: np.ndarray) -> FrameObjects:
-    """Labels, areas and centroids of a 2D or 3D label image (vectorised bincounts)."""
+def frame_objects(mask: np.ndarray, spacing: tuple[float, ...] | None = None) -> FrameObjects:
+    """Labels, areas and centroids of a 2D or 3D label image (vectorised bincounts).
+
+    `spacing` (one size per axis, relative to x) scales centroids and radii to
+    x-pixel units; a spacing for another number of axes is ignored.
+    """
     flat = mask.reshape(-1)
     top = int(flat.max()) if flat.size else 0
     if top < _DENSE_LIMIT:
@@ -79,4 +87,8 @@ def frame_objects(mask: np.ndarray) -> FrameObjects:
     slots = labels if top < _DENSE_LIMIT else np.flatnonzero(keep)
     area = counts[slots].astype(np.int64)
     centroid = np.stack([s[slots] for s in sums], axis=1) / np.maximum(area, 1)[:, None]
+    if spacing is not None and len(spacing) == mask.ndim:
+        return FrameObjects(labels.astype(np.int64), area,
+                            centroid * np.asarray(spacing, np.float64),
+                            float(np.prod(spacing)))
     return FrameObjects(labels.astype(np.int64), area, centroid)

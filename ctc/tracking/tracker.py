@@ -83,7 +83,7 @@ class Tracker:
             raise CTCFormatError(
                 f"frame {t} has shape {mask.shape} but frame {t - 1} has "
                 f"{self._prev_mask.shape}; all frames of a sequence need one shape")
-        objects = frame_objects(mask)
+        objects = frame_objects(mask, self.config.spacing)
         # New tracks are numbered in raster order of their centroids, so that the
         # output does not depend on the input labels.
         raster = objects.labels[np.lexsort(objects.centroid.T[::-1])].tolist()

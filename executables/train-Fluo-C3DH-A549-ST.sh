@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# train-Fluo-C3DH-A549-ST.sh: train the ST model of Fluo-C3DH-A549 with ctc-toolkit.
+#
+# Prerequisites: as for the executables; a GPU shortens training a lot.
+# Data: ../Fluo-C3DH-A549/01, ../Fluo-C3DH-A549/02 (training sequences with NN_GT and NN_ST).
+# Output: models/Fluo-C3DH-A549-ST (config.json + weights.pt); rerun with --resume after an
+# interruption: ./train-Fluo-C3DH-A549-ST.sh --resume
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$HERE"
+[ -d "$ROOT/models" ] || ROOT="$(dirname "$HERE")"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+exec python3 -m ctc train "../Fluo-C3DH-A549" --truth ST --out "$ROOT/models/Fluo-C3DH-A549-ST" "$@"

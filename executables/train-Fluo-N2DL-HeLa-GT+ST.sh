@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# train-Fluo-N2DL-HeLa-GT+ST.sh: train the GT+ST model of Fluo-N2DL-HeLa with ctc-toolkit.
+#
+# Prerequisites: as for the executables; a GPU shortens training a lot.
+# Data: ../Fluo-N2DL-HeLa/01, ../Fluo-N2DL-HeLa/02 (training sequences with NN_GT and NN_ST).
+# Output: models/Fluo-N2DL-HeLa-GT+ST (config.json + weights.pt); rerun with --resume after an
+# interruption: ./train-Fluo-N2DL-HeLa-GT+ST.sh --resume
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$HERE"
+[ -d "$ROOT/models" ] || ROOT="$(dirname "$HERE")"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+exec python3 -m ctc train "../Fluo-N2DL-HeLa" --truth GT+ST --out "$ROOT/models/Fluo-N2DL-HeLa-GT+ST" "$@"
