@@ -117,11 +117,11 @@ def protocol_data(protocol: str, data: Path, runs: Path, dataset: str | None
     return [(data / d, sequences(data / d)) for d in DATASETS], []
 
 
-def settings(args: argparse.Namespace) -> TrainConfig:
+def settings(args: argparse.Namespace, truth: str = "GT+ST") -> TrainConfig:
     # One crop size and brightness range for all: 192 px holds several cells of every
     # dataset; the brightness reaches down for GOWT1's and SIM+'s dim nuclei.
     return TrainConfig(steps=args.steps, batch=args.batch, crop=192, lr=args.lr, restart=400,
-                       val_every=50, val_frames=2, truth="GT+ST", device=args.device,
+                       val_every=50, val_frames=2, truth=truth, device=args.device,
                        max_minutes=args.minutes, augment=Augment(gain=(0.1, 1.5)))
 
 
@@ -167,7 +167,12 @@ def main() -> None:
             if init is not None:
                 config = load_config(init)
                 config.scores, config.training = {}, {}
-            train(config, train_on, model_dir, settings(args),
+            # one dataset alone: its silver truth where it has some (universal training
+            # takes gold alone for sequences without; a single dataset must say so)
+            truth = ("GT+ST" if len(train_on) > 1 or all(
+                (folder / f"{seq}_ST").is_dir() for folder, seqs in train_on for seq in seqs)
+                else "GT")
+            train(config, train_on, model_dir, settings(args, truth),
                   resume=(model_dir / CHECKPOINT).exists(), init=init, progress=False)
         config = load_config(model_dir)
         for dataset, sequence in tests:

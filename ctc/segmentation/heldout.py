@@ -95,8 +95,9 @@ def iter_validation(dataset_dir: Path, sequence: str, frames: list[int], normali
         else:
             z, path = slices[t]
             gold = read_mask(path)
-        if image.ndim == 2 and (gold.ndim != 2 or z is not None):
-            continue  # a 3D annotation of a 2D frame: the validator's business, not ours
+        if (image.ndim == 2 and (gold.ndim != 2 or z is not None)) or (
+                image.ndim == 3 and z is None and gold.ndim != 3):
+            continue  # annotation and frame disagree in dimension: `ctc validate` says so
         yield ValFrame(image, gold, markers, z, spacing if image.ndim == 3 else None)
 
 
