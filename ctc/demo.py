@@ -83,7 +83,7 @@ def demo_settings(quick: bool = False, seed: int = 0, device: str = "auto", dims
     model = ModelConfig(net=NetConfig(base=16, depth=3), loss={"name": "wce"},
                         context=1 if dims == 3 else 0,
                         postprocess={"min_size": 30, "fill_holes": True, "tta": "none"})
-    steps = (120 if quick else 800) if dims == 3 else (150 if quick else 400)
+    steps = (120 if quick else 2400) if dims == 3 else (150 if quick else 400)
     settings = TrainConfig(steps=steps, batch=4, crop=128, lr=2e-3,
                            restart=10_000, val_every=50, val_frames=2, seed=seed,
                            device=device, augment=Augment(scale=None, gain=(0.6, 1.4)))
