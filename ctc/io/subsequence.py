@@ -17,6 +17,7 @@ from ctc.io.naming import (
     RAW_PREFIX,
     SEG_PREFIX,
     TRA_PREFIX,
+    FrameFiles,
     find_frames,
     find_slice_annotations,
     frame_name,
@@ -48,6 +49,15 @@ def _link(source: Path, target: Path) -> None:
     os.symlink(source.resolve(), target)
 
 
+def _link_run(files: FrameFiles, folder: Path, keep: range, digits: int) -> None:
+    """Link the frames of `files` within `keep` into `folder`, renumbered from keep's start
+    (with the files' own number of digits, else `digits`)."""
+    for t, path in files.paths.items():
+        if t in keep:
+            _link(path, folder / frame_name(files.prefix, t - keep.start,
+                                            files.digits or digits))
+
+
 def write_subsequence(dataset_dir: str | Path, sequence: str, first: int, last: int,
                       out_dir: str | Path, out_sequence: str) -> Path:
     """Make frames `first`..`last` of `sequence` the sequence `out_sequence` of `out_dir`.
@@ -67,30 +77,21 @@ def write_subsequence(dataset_dir: str | Path, sequence: str, first: int, last: 
         raise CTCInputError(f"frames {first}..{last} are not a run of the sequence's frames "
                             f"{raw.frames[0]}..{raw.frames[-1]}", source / sequence)
     keep = range(first, last + 1)
-    for t in keep:
-        if t in raw.paths:
-            _link(raw.paths[t], out / out_sequence / frame_name(RAW_PREFIX, t - first,
-                                                                raw.digits))
+    _link_run(raw, out / out_sequence, keep, raw.digits)
     for kind in ("GT", "ST"):
         folder = source / f"{sequence}_{kind}"
         target = out / f"{out_sequence}_{kind}"
         seg = folder / "SEG"
         if seg.is_dir():
-            frames = find_frames(seg, SEG_PREFIX, required=False)
-            for t, path in frames.paths.items():
-                if t in keep:
-                    _link(path, target / "SEG" / frame_name(SEG_PREFIX, t - first,
-                                                            frames.digits or raw.digits))
+            _link_run(find_frames(seg, SEG_PREFIX, required=False), target / "SEG", keep,
+                      raw.digits)
             for (t, z), path in find_slice_annotations(seg).items():
                 if t in keep:
                     _link(path, target / "SEG" / slice_name(t - first, z, raw.digits))
         tra = folder / "TRA"
         if tra.is_dir():
-            markers = find_frames(tra, TRA_PREFIX, required=False)
-            for t, path in markers.paths.items():
-                if t in keep:
-                    _link(path, target / "TRA" / frame_name(TRA_PREFIX, t - first,
-                                                            markers.digits or raw.digits))
+            _link_run(find_frames(tra, TRA_PREFIX, required=False), target / "TRA", keep,
+                      raw.digits)
             if (tra / GT_TRACK_FILE).is_file():
                 write_tracks(target / "TRA" / GT_TRACK_FILE,
                              trim_tracks(read_tracks(tra / GT_TRACK_FILE), first, last))
