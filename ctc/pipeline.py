@@ -49,10 +49,13 @@ def segment_frames(model_dir: str | Path, raw_dir: str | Path, *, device: str = 
 
     The sequence's intensity normalisation is computed first from a sample of
     its frames; then each frame is read, predicted (tiled, with the model's
-    test-time augmentation) and post-processed, and released.
+    test-time augmentation) and post-processed, and released. A model trained
+    on several datasets post-processes with the settings calibrated for the
+    folder's dataset, where it has them (:meth:`ModelConfig.for_dataset`).
     """
     dev = resolve_device(device)
     config, net = load_model(model_dir, dev)
+    config = config.for_dataset(Path(raw_dir).resolve().parent.name)
     norm = sequence_normalization(raw_dir, config.normalization)
     files = raw_frames(raw_dir)
     tta = config.postprocess.get("tta", "flips")

@@ -2,8 +2,11 @@
 
 For each dataset and network the model with the higher cross-video SEG is
 shipped: the U-Net as ``models/DATASET-SEQ/`` (the datasets' default models),
-GRUU-Net and RSHN as ``models/DATASET-SEQ-gruunet/`` and ``-rshn/`` (config.json
-with its measured scores + weights.pt).
+GRUU-Net as ``models/DATASET-SEQ-gruunet/`` (config.json with its measured
+scores + weights.pt). The recurrent hourglass (RSHN) is kept as a recipe,
+``eval/recipes/DATASET-SEQ-rshn.json`` (its config.json, without weights): 2.4 M
+parameters that have not learnt to segment at a CPU budget would take 9.4 MB
+each of the 64 MiB a device run carries; ``eval/gpu_batch.py`` trains it.
 
 Usage::
 
@@ -29,6 +32,9 @@ from universal import README_SECTION  # noqa: E402
 from ctc.segmentation.model import WEIGHTS_FILE, load_config, load_model, write_config  # noqa: E402
 from ctc.segmentation.nets import count_parameters  # noqa: E402
 
+#: Networks kept as recipes (configuration without weights), see the module docstring.
+RECIPE_ONLY = {"rshn"}
+
 HEADER = """# models/
 
 One folder per trained model: `config.json` (architecture, targets, loss,
@@ -42,7 +48,8 @@ budget, with the post-processing chosen on held-out frames of the training
 sequence and the outline refinement (`refine`) on all its gold frames
 (`ctc calibrate`), scored on the other sequence against its gold truth
 (segment + track, the whole `ctc run` pipeline). For a submission, train on
-both sequences (`ctc train DATASET --out ...`).
+both sequences (`ctc train DATASET --out ...`). The recurrent hourglass rows
+are recipes: its configuration in `eval/recipes/`, its weights not shipped.
 
 | model | net | dataset | trained on | truth | params | training | post-processing | tested on \
 | SEG | DET | TRA |
@@ -54,6 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, nargs="+", default=[Path("/work/runs/cross_video")])
     parser.add_argument("--out", type=Path, default=REPO / "models")
+    parser.add_argument("--recipes", type=Path, default=REPO / "eval" / "recipes")
     args = parser.parse_args()
     best: dict[tuple[str, str], dict] = {}
     for runs in args.runs:
@@ -64,18 +72,26 @@ def main() -> None:
     lines = [HEADER]
     for (dataset, arch), row in sorted(best.items()):
         name = f"{dataset}-{row['train']}" + ("" if arch == "unet" else f"-{arch}")
-        source, target = row["runs"] / name, args.out / name
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy(source / WEIGHTS_FILE, target / WEIGHTS_FILE)
+        source = row["runs"] / name
         config = load_config(source)
         config.training.pop("history", None)
         config.scores["cross_video"] = {k: row[k] for k in (
             "test", "SEG", "DET", "TRA", "inference_seconds")}
-        write_config(target, config)
-        params = count_parameters(load_model(target)[1])
+        params = count_parameters(load_model(source)[1])
+        if arch in RECIPE_ONLY:
+            args.recipes.mkdir(parents=True, exist_ok=True)
+            (args.recipes / f"{name}.json").write_text(
+                json.dumps(config.to_dict(), indent=2) + "\n")
+            shipped = f"`{name}` (recipe only: `eval/recipes/{name}.json`)"
+        else:
+            target = args.out / name
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source / WEIGHTS_FILE, target / WEIGHTS_FILE)
+            write_config(target, config)
+            shipped = f"`{name}`"
         net = arch + (" + markers" if row.get("markers") else "")
         lines.append(
-            f"| `{name}` | {net} | {dataset} | {row['train']} | {row['truth']} | {params:,} | "
+            f"| {shipped} | {net} | {dataset} | {row['train']} | {row['truth']} | {params:,} | "
             f"{row['training_minutes']:.1f} min CPU, {row['steps']} steps | "
             f"{post_label(row)} | {row['test']} | "
             f"{row['SEG']:.3f} | {row['DET']:.3f} | {row['TRA']:.3f} |\n")

@@ -62,6 +62,7 @@ from ctc.io.subsequence import write_subsequence  # noqa: E402
 from ctc.lineage import read_tracks  # noqa: E402
 from ctc.metrics import evaluate  # noqa: E402
 from ctc.pipeline import run_sequence  # noqa: E402
+from ctc.segmentation.calibrate import calibrate_model  # noqa: E402
 from ctc.segmentation.data import Augment  # noqa: E402
 from ctc.segmentation.model import (  # noqa: E402
     WEIGHTS_FILE,
@@ -144,6 +145,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4, help="crops per dataset per step (4)")
     parser.add_argument("--lr", type=float, default=2e-3, help="AdamW learning rate (2e-3)")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--recalibrate", action="store_true",
+                        help="choose a finished run's post-processing again on its training "
+                             "data (per dataset) before testing")
     parser.add_argument("--table", action="store_true", help="print the recorded rows")
     parser.add_argument("--ship", nargs="+", metavar="TAG=NAME",
                         help="copy finished runs into models/NAME and write their README rows")
@@ -174,8 +178,11 @@ def main() -> None:
                 else "GT")
             train(config, train_on, model_dir, settings(args, truth),
                   resume=(model_dir / CHECKPOINT).exists(), init=init, progress=False)
-        config = load_config(model_dir)
+        elif args.recalibrate:
+            calibrate_model(model_dir, train_on, val_frames=settings(args).val_frames,
+                            device=args.device, progress=False)
         for dataset, sequence in tests:
+            config = load_config(model_dir).for_dataset(dataset.name)
             res = args.runs / f"{tag}-{dataset.name}-{sequence}_RES"
             if res.exists():
                 shutil.rmtree(res)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from ctc.metrics.matching import match_frame
@@ -151,3 +152,24 @@ def test_rshn_and_gruunet_train_and_run(tmp_path):
     train(gruu, [(root, ["01"])], tmp_path / "gruu", settings, **quiet)
     assert main(["run", str(root), "01", "--model", str(tmp_path / "gruu"), "--device", "cpu",
                  "--out", str(tmp_path / "gruu_RES")]) == 0
+
+
+def test_windows_never_span_gaps_or_sequences():
+    from ctc.errors import CTCInputError
+    from ctc.segmentation.sequences import LabelledFrame, WindowSampler, window_starts
+
+    def frame(t, seq):
+        return LabelledFrame(np.full((8, 8), t, np.float32), np.zeros((8, 8), np.int64),
+                             True, t, seq)
+
+    # sequence A: frames 0-3 with 2 held out; sequence B: 0-2
+    frames = [frame(t, "A") for t in (0, 1, 3)] + [frame(t, "B") for t in (0, 1, 2)]
+    assert window_starts(frames, 2) == [0, 3, 4]
+    assert window_starts(frames, 3) == [3]
+    rng = np.random.default_rng(0)
+    sampler = WindowSampler(frames, 3, 8, rng)
+    for _ in range(10):
+        images = sampler.window()[0]
+        assert images[:, 0, 0, 0].tolist() == [0.0, 1.0, 2.0]  # B's frames 0, 1, 2
+    with pytest.raises(CTCInputError, match="no run of 4 consecutive frames"):
+        WindowSampler(frames, 4, 8, rng)

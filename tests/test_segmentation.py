@@ -433,6 +433,80 @@ def test_calibration_keeps_the_clump_split_unless_held_out_frames_refute_it():
     assert "split" not in config.postprocess
 
 
+class CellFromImage(torch.nn.Module):
+    """A 'network' that reads the cell probability off its input: an image of
+    probabilities from 0.05 to 0.95, min-max normalised."""
+
+    def forward(self, x):
+        cell = (0.05 + 0.9 * x[:, :1]).clamp(0.05, 0.95)
+        return torch.log(torch.cat([1 - cell - 0.01, cell, torch.full_like(cell, 0.01)], 1))
+
+
+def write_probability_dataset(folder, prob, truth, frames=3):
+    """A dataset whose frames store a cell probability map (x1000)."""
+    image = (prob[1] * 1000).round().astype(np.uint16)
+    (folder / "01").mkdir(parents=True)
+    (folder / "01_GT" / "SEG").mkdir(parents=True)
+    for t in range(frames):
+        tifffile.imwrite(folder / "01" / f"t{t:03d}.tif", image)
+        tifffile.imwrite(folder / "01_GT" / "SEG" / f"man_seg{t:03d}.tif", truth)
+
+
+def test_multi_dataset_models_calibrate_and_segment_per_dataset(tmp_path, monkeypatch):
+    import ctc.pipeline
+    import ctc.segmentation.calibrate as calibrate_module
+    from ctc.segmentation.model import load_config, write_config
+
+    # a disc cut in two by a faint line: merged by components, split by the watershed,
+    # and too convex for the clump split
+    yy, xx = np.mgrid[:40, :60]
+    disc = (yy - 20) ** 2 + (xx - 30) ** 2 <= 12 ** 2
+    truth = (disc * np.where(xx < 30, 1, 2)).astype(np.uint16)
+    cell = np.where(disc, np.where(np.abs(xx - 29.5) < 1.5, 0.85, 0.95), 0.05)
+    write_probability_dataset(tmp_path / "Toy-Dense",
+                              np.stack([1 - cell - 0.01, cell, np.full_like(cell, 0.01)]),
+                              truth)
+    lone = disc.astype(np.uint16)
+    cell = np.where(disc, 0.95, 0.05)
+    write_probability_dataset(tmp_path / "Toy-Sparse",
+                              np.stack([1 - cell - 0.01, cell, np.full_like(cell, 0.01)]),
+                              lone)
+    model = tmp_path / "model"
+    model.mkdir()
+    write_config(model, ModelConfig(net=TINY, iterations=1, loss={"name": "nfl"},
+                                    normalization="minmax",
+                                    postprocess={"min_size": 2, "tile": 64, "tta": "none"}))
+
+    def stub_model(folder, device="cpu"):
+        return load_config(folder), CellFromImage()
+
+    monkeypatch.setattr(calibrate_module, "load_model", stub_model)
+    data = [(tmp_path / "Toy-Dense", ["01"]), (tmp_path / "Toy-Sparse", ["01"])]
+    config = calibrate_module.calibrate_model(model, data, val_frames=1, device="cpu",
+                                              log=lambda *_: None, progress=False)
+    assert config.postprocess["method"] == "watershed"  # pooled: the dense cells decide
+    assert config.dataset_postprocess["Toy-Dense"]["method"] == "watershed"
+    # on isolated cells the simpler setting ties and keeps its place
+    assert config.dataset_postprocess["Toy-Sparse"]["method"] == "components"
+    assert set(config.scores["dataset_calibration"]) == {"Toy-Dense", "Toy-Sparse"}
+    assert load_config(model).dataset_postprocess == config.dataset_postprocess
+    assert config.for_dataset("Toy-Sparse").postprocess["min_size"] == 2
+    assert config.for_dataset("Unseen") is config
+
+    # inference takes the setting of the folder's dataset; an unseen dataset the pooled one
+    config.postprocess["method"] = "components"
+    write_config(model, config)
+    monkeypatch.setattr(ctc.pipeline, "load_model", stub_model)
+    (tmp_path / "Unseen").mkdir()
+    (tmp_path / "Toy-Dense" / "01").rename(tmp_path / "Unseen" / "01")
+    unseen = next(ctc.pipeline.segment_frames(model, tmp_path / "Unseen" / "01",
+                                              device="cpu"))
+    (tmp_path / "Unseen" / "01").rename(tmp_path / "Toy-Dense" / "01")
+    dense = next(ctc.pipeline.segment_frames(model, tmp_path / "Toy-Dense" / "01",
+                                             device="cpu"))
+    assert unseen.max() == 1 and dense.max() == 2
+
+
 # --- training, resume, ctc run -------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ data is never looked at.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -97,10 +98,21 @@ def default_grid(config: ModelConfig, split: float | None = None) -> list[dict]:
 TOLERANCE = 0.005
 
 
-@torch.no_grad()
+def predict_frames(net, config: ModelConfig, frames: list[ValFrame], device
+                   ) -> list[np.ndarray]:
+    """Class probabilities of `frames` (no test-time augmentation), for scoring settings."""
+    net.eval()
+    post = config.postprocess
+    with torch.no_grad():
+        return [predict_frame(net, f.image, tile=post.get("tile", 512), context=config.context,
+                              overlap=post.get("overlap", 64), tta=None, device=device)
+                for f in frames]
+
+
 def calibrate_frames(net, config: ModelConfig, frames: list[ValFrame], device,
                      grid: list[dict] | None = None, tolerance: float = TOLERANCE,
-                     split: float | None = None) -> list[dict]:
+                     split: float | None = None,
+                     probs: list[np.ndarray] | None = None) -> list[dict]:
     """Scores of every post-processing setting of `grid` on `frames`, chosen one first.
 
     Each entry is the setting plus its ``SEG`` (and ``DET``). The chosen
@@ -109,15 +121,14 @@ def calibrate_frames(net, config: ModelConfig, frames: list[ValFrame], device,
     frames does not displace a simpler one; the rest follow, best first.
     Embedding models (clustering, not thresholds) and empty `frames` give ``[]``.
     Without a `grid`, :func:`default_grid` with the clump `split` is used.
+    `probs` are the frames' probabilities where already predicted
+    (:func:`predict_frames`).
     """
     if config.task == "embedding" or not frames:
         return []
     grid = default_grid(config, split) if grid is None else grid
-    net.eval()
-    post = config.postprocess
-    probs = [predict_frame(net, f.image, tile=post.get("tile", 512), context=config.context,
-                           overlap=post.get("overlap", 64), tta=None, device=device)
-             for f in frames]
+    if probs is None:
+        probs = predict_frames(net, config, frames, device)
     results = [{**setting, **score_predictions(
         frames, [probabilities_to_instances(p, config, refine=None, spacing=f.spacing,
                                             **setting)
@@ -229,10 +240,16 @@ def calibrate_saved_model(model_dir: str | Path, frames: list[ValFrame], device,
     (dataset folder, sequences) is what the model was trained on; its gold
     objects set the clump-split solidity (:func:`split_threshold`) and its
     gold frames choose the outline refinement (:func:`calibrate_refine`).
+
+    A model trained on several datasets is also calibrated on each dataset's
+    own held-out frames and gold frames, into ``dataset_postprocess``
+    (:meth:`ModelConfig.for_dataset`); the pooled setting stays for datasets it
+    never saw.
     """
     config, net = load_model(model_dir, device)
     split = split_threshold(list(data), config.postprocess.get("min_size", 0))
-    results = calibrate_frames(net, config, frames, device, split=split)
+    probs = predict_frames(net, config, frames, device) if config.task != "embedding" else []
+    results = calibrate_frames(net, config, frames, device, split=split, probs=probs)
     if not results:
         log("nothing to calibrate (embedding model, or no held-out frames with gold truth)")
         return config
@@ -243,8 +260,38 @@ def calibrate_saved_model(model_dir: str | Path, frames: list[ValFrame], device,
     if refine:
         log(f"outline refinement on {refine[0]['frames']} gold frames of the training data: "
             + _describe(refine[0]) + f" (none: SEG {_unrefined(refine):.4f})")
+    names = sorted({f.dataset for f in frames})
+    config.dataset_postprocess = {}
+    config.scores.pop("dataset_calibration", None)
+    if len(names) > 1:
+        config.scores["dataset_calibration"] = {}
+        for name in names:
+            settings, scores = _calibrate_dataset(net, config, name, frames, probs, data,
+                                                  device, log, progress)
+            config.dataset_postprocess[name] = settings
+            config.scores["dataset_calibration"][name] = scores
     write_config(model_dir, config)
     return config
+
+
+def _calibrate_dataset(net, config: ModelConfig, name: str, frames: list[ValFrame],
+                       probs: list[np.ndarray], data: list[tuple[str | Path, list[str]]],
+                       device, log, progress: bool) -> tuple[dict, dict]:
+    """The post-processing of dataset `name` chosen on its own held-out frames and gold
+    frames (:func:`calibrate_saved_model`): its ``dataset_postprocess`` entry and the
+    scores of the best settings."""
+    own = [i for i, f in enumerate(frames) if f.dataset == name]
+    own_data = [(d, seqs) for d, seqs in data if Path(d).resolve().name == name]
+    split = split_threshold(own_data, config.postprocess.get("min_size", 0))
+    results = calibrate_frames(net, config, [frames[i] for i in own], device, split=split,
+                               probs=[probs[i] for i in own])
+    tuned = apply_calibration(replace(config, scores={}), results)
+    refine = calibrate_refine(net, tuned, own_data, device, progress=progress)
+    tuned = apply_refine(tuned, refine)
+    settings = {k: v for k, v in tuned.postprocess.items() if k in THRESHOLD_KEYS}
+    log(f"{name}: " + _describe(settings) + f" (held-out SEG {results[0]['SEG']:.4f}"
+        + (f", DET {results[0]['DET']:.4f}" if "DET" in results[0] else "") + ")")
+    return settings, {"calibration": results[:3], "refine": refine[:3]}
 
 
 def _describe(result: dict) -> str:

@@ -38,7 +38,8 @@ class ValFrame:
     """A held-out frame: normalised image, gold segmentation, TRA markers (or None).
 
     A 3D frame's gold segmentation is the full volume, or one annotated slice
-    `z` (a 2D array); `spacing` is its voxel size relative to x.
+    `z` (a 2D array); `spacing` is its voxel size relative to x; `dataset` the name
+    of the dataset it comes from (per-dataset calibration of universal models).
     """
 
     image: np.ndarray
@@ -46,6 +47,7 @@ class ValFrame:
     markers: np.ndarray | None
     z: int | None = None
     spacing: tuple[float, ...] | None = None
+    dataset: str = ""
 
     def seg_of(self, labels: np.ndarray) -> np.ndarray:
         """The part of predicted `labels` that the gold segmentation annotates."""
@@ -98,7 +100,8 @@ def iter_validation(dataset_dir: Path, sequence: str, frames: list[int], normali
         if (image.ndim == 2 and (gold.ndim != 2 or z is not None)) or (
                 image.ndim == 3 and z is None and gold.ndim != 3):
             continue  # annotation and frame disagree in dimension: `ctc validate` says so
-        yield ValFrame(image, gold, markers, z, spacing if image.ndim == 3 else None)
+        yield ValFrame(image, gold, markers, z, spacing if image.ndim == 3 else None,
+                       Path(dataset_dir).resolve().name)
 
 
 def gold_frames(dataset_dir: Path, sequence: str) -> list[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -15,6 +15,7 @@ from ctc.errors import CTCInputError
 from ctc.segmentation.data import NORMALIZATIONS
 from ctc.segmentation.gruunet import GRUUConfig, GRUUNet
 from ctc.segmentation.nets import NetConfig, UNet
+from ctc.segmentation.postprocess import THRESHOLD_KEYS
 from ctc.segmentation.rshn import RSHN, RSHNConfig
 
 #: arch name -> (configuration class, network class)
@@ -62,6 +63,12 @@ class ModelConfig:
         ``method``, ``seed_threshold``, ``foreground_threshold``, ``h``, ``split``
         (clump-split solidity) and ``refine`` (outline fraction,
         :func:`ctc.segmentation.refine.refine_outlines`).
+    dataset_postprocess : dict
+        Models trained on several datasets: per dataset name, the calibrated
+        settings (``method`` ... ``refine``) that replace those of `postprocess`
+        when a sequence of that dataset is segmented (:meth:`for_dataset`); one
+        setting for all merges dense cells of one dataset or splits the cells
+        of another. Datasets not listed use `postprocess`.
     tracking : dict
         Tracking parameters for ``ctc run`` (see :class:`ctc.tracking.TrackingConfig`).
     training : dict
@@ -81,6 +88,7 @@ class ModelConfig:
     normalization: str = "percentile"
     postprocess: dict = field(default_factory=lambda: {
         "min_size": 20, "fill_holes": True, "tile": 512, "overlap": 64, "tta": "flips"})
+    dataset_postprocess: dict = field(default_factory=dict)
     tracking: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)
     scores: dict = field(default_factory=dict)
@@ -114,6 +122,16 @@ class ModelConfig:
             expected = 4 if self.task == "border" or self.markers else 3
             if self.net.out_channels != expected:
                 self.net = config_class(**{**self.net.to_dict(), "out_channels": expected})
+
+    def for_dataset(self, name: str | None) -> ModelConfig:
+        """This configuration with the post-processing calibrated for dataset `name`
+        (:attr:`dataset_postprocess`), or itself where there is none."""
+        settings = self.dataset_postprocess.get(name or "")
+        if not settings:
+            return self
+        base = {k: v for k, v in self.postprocess.items() if k not in THRESHOLD_KEYS}
+        return replace(self, postprocess={**base, **{k: v for k, v in settings.items()
+                                                     if k in THRESHOLD_KEYS}})
 
     def to_dict(self) -> dict:
         out = asdict(self)

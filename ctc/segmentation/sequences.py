@@ -28,6 +28,8 @@ class LabelledFrame:
     image: np.ndarray     # float32 (H, W)
     labels: np.ndarray    # int64 (H, W): track id, 0 background, -1 unknown
     full: bool            # every cell segmented: 0 is known background
+    t: int = 0            # frame number
+    sequence: str = ""    # the sequence folder it comes from
 
 
 def track_labels(seg: np.ndarray | None, markers: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -68,8 +70,17 @@ def load_tracked_frames(dataset_dir: str | Path, sequence: str, truth: str = "GT
             continue
         labels, full = track_labels(read_mask(seg[t]) if t in seg else None,
                                     read_mask(tra.paths[t]))
-        out.append(LabelledFrame(norm(read_frame(raw.paths[t])), labels, full))
+        out.append(LabelledFrame(norm(read_frame(raw.paths[t])), labels, full, t,
+                                 str(dataset / sequence)))
     return out
+
+
+def window_starts(frames: list[LabelledFrame], length: int) -> list[int]:
+    """Indices where `length` frames of one sequence with consecutive numbers begin: a
+    window never spans a held-out or missing frame, nor two sequences."""
+    return [i for i in range(len(frames) - length + 1)
+            if frames[i + length - 1].t - frames[i].t == length - 1
+            and frames[i + length - 1].sequence == frames[i].sequence]
 
 
 class WindowSampler:
@@ -77,14 +88,16 @@ class WindowSampler:
 
     def __init__(self, frames: list[LabelledFrame], length: int, crop: int,
                  rng: np.random.Generator, augment: Augment | None = None):
-        if len(frames) < length:
-            raise CTCInputError(f"{len(frames)} frames, fewer than the window of {length}")
+        self.starts = window_starts(frames, length)
+        if not self.starts:
+            raise CTCInputError(f"no run of {length} consecutive frames among the "
+                                f"{len(frames)} training frames; give a shorter --window")
         self.frames, self.length, self.crop, self.rng = frames, length, crop, rng
         self.augment = augment or Augment()
 
     def window(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Images (l, 1, S, S), labels (l, S, S), full (l,)."""
-        start = int(self.rng.integers(len(self.frames) - self.length + 1))
+        start = self.starts[int(self.rng.integers(len(self.starts)))]
         chosen = self.frames[start:start + self.length]
         h, w = chosen[0].image.shape
         s = min(self.crop, h, w)
