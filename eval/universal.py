@@ -62,7 +62,7 @@ from ctc.io.subsequence import write_subsequence  # noqa: E402
 from ctc.lineage import read_tracks  # noqa: E402
 from ctc.metrics import evaluate  # noqa: E402
 from ctc.pipeline import run_sequence  # noqa: E402
-from ctc.segmentation.calibrate import calibrate_model  # noqa: E402
+from ctc.segmentation.calibrate import calibrate_model, calibrate_tracking  # noqa: E402
 from ctc.segmentation.data import Augment  # noqa: E402
 from ctc.segmentation.model import (  # noqa: E402
     WEIGHTS_FILE,
@@ -148,6 +148,9 @@ def main() -> None:
     parser.add_argument("--recalibrate", action="store_true",
                         help="choose a finished run's post-processing again on its training "
                              "data (per dataset) before testing")
+    parser.add_argument("--tracking", action="store_true",
+                        help="with --recalibrate: also choose the minimum track length on the "
+                             "whole training sequences")
     parser.add_argument("--table", action="store_true", help="print the recorded rows")
     parser.add_argument("--ship", nargs="+", metavar="TAG=NAME",
                         help="copy finished runs into models/NAME and write their README rows")
@@ -181,6 +184,8 @@ def main() -> None:
         elif args.recalibrate:
             calibrate_model(model_dir, train_on, val_frames=settings(args).val_frames,
                             device=args.device, progress=False)
+            if args.tracking:
+                calibrate_tracking(model_dir, train_on, device=args.device, progress=False)
         for dataset, sequence in tests:
             config = load_config(model_dir).for_dataset(dataset.name)
             res = args.runs / f"{tag}-{dataset.name}-{sequence}_RES"
@@ -205,6 +210,7 @@ def main() -> None:
                    "best_step": config.scores.get("step"),
                    "postprocess": {k: config.postprocess[k] for k in THRESHOLD_KEYS
                                    if k in config.postprocess},
+                   "min_track_length": config.tracking.get("min_track_length", 0),
                    "inference_seconds": seconds}
             print(json.dumps(row), flush=True)
             record(results, row)
@@ -217,7 +223,13 @@ def main() -> None:
         print(f"{r['model']:36s} {r['dataset']:16s} {r['test']:17s} {r['SEG']:6.3f} "
               f"{r['DET']:6.3f} {r['TRA']:6.3f} {r['FP']:6d} "
               f"{r['tracks']:>4d}/{r['gt_tracks']:<4d} {r['CT']:6.3f} {r['TF']:6.3f} "
-              f"{r['training_minutes']:5.1f} {r['steps']:5d} {post_label(r)}")
+              f"{r['training_minutes']:5.1f} {r['steps']:5d} {row_post(r)}")
+
+
+def row_post(row: dict) -> str:
+    """The post-processing of a row, with the minimum track length where one was set."""
+    length = row.get("min_track_length", 0)
+    return post_label(row) + (f" + tracks >= {length} frames" if length > 1 else "")
 
 
 README_SECTION = "## Universal models"
@@ -266,7 +278,7 @@ def ship(runs: Path, rows: list[dict], names: dict[str, str], models: Path) -> N
             f"| `{r['model']}` | {name} | {r['protocol']} | {r['dataset']} | {r['test']} | "
             f"{r['SEG']:.3f} | {r['DET']:.3f} | {r['TRA']:.3f} | {r['FP']} | "
             f"{r['tracks']} / {r['gt_tracks']} | {r['CT']:.3f} | {r['TF']:.3f} | "
-            f"{r['training_minutes']:.1f} min CPU, {r['steps']} steps | {post_label(r)} |\n")
+            f"{r['training_minutes']:.1f} min CPU, {r['steps']} steps | {row_post(r)} |\n")
     readme.write_text(text + "".join(lines))
 
 

@@ -186,3 +186,39 @@ def test_track_cli(tmp_path, capsys):
     assert read_tracks(tmp_path / "01_RES" / "res_track.txt").to_text() == "1 0 2 0\n"
     config.write_text(json.dumps({"max_speed": 1}))
     assert main(["track", str(masks), str(tmp_path / "02_RES"), "--config", str(config)]) == 2
+
+
+def test_track_length_calibration_drops_debris_but_not_short_real_cells(tmp_path):
+    from ctc.tracking.calibrate import choose_track_length, score_track_lengths
+
+    yy, xx = np.mgrid[:64, :64]
+
+    def disc(y, x, r=6):
+        return (yy - y) ** 2 + (xx - x) ** 2 <= r * r
+
+    gt, masks = [], []
+    for t in range(10):
+        frame = np.zeros((64, 64), np.uint16)
+        frame[disc(16, 10 + 2 * t)] = 1  # a cell throughout
+        if 3 <= t < 6:
+            frame[disc(48, 48)] = 2  # a real cell seen for three frames
+        gt.append(frame)
+        mask = frame.copy()
+        if t in (1, 4, 7):
+            mask[disc(50, 12, 4)] = 9  # one-frame debris
+        masks.append(mask)
+    gt_dir = tmp_path / "01_GT"
+    (gt_dir / "TRA").mkdir(parents=True)
+    for t, frame in enumerate(gt):
+        tifffile.imwrite(gt_dir / "TRA" / f"man_track{t:03d}.tif", frame)
+    (gt_dir / "TRA" / "man_track.txt").write_text("1 0 9 0\n2 3 5 0\n")
+    (tmp_path / "masks").mkdir()
+    for t, mask in enumerate(masks):
+        tifffile.imwrite(tmp_path / "masks" / f"mask{t:03d}.tif", mask)
+
+    results = score_track_lengths([(tmp_path / "masks", gt_dir)], lengths=(0, 2, 3, 4))
+    by_length = {r["min_track_length"]: r["sequences"][0] for r in results}
+    assert by_length[0]["FP"] == 3 and by_length[0]["tracks"] == 5
+    assert by_length[2]["FP"] == 0 and by_length[2]["tracks"] == 2
+    assert by_length[4]["DET"] < by_length[3]["DET"] - 0.01  # the short real cell went
+    assert choose_track_length(results) == 3

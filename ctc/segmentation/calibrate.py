@@ -324,3 +324,57 @@ def calibrate_model(model_dir: str | Path, data: list[tuple[str | Path, list[str
             frames += load_validation(Path(dataset_dir), seq, held, normalization)
     return calibrate_saved_model(model_dir, frames, resolve_device(device), data=data, log=log,
                                  progress=progress)
+
+
+def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[str]]], *,
+                       device: str = "auto", log=print, progress: bool = True) -> ModelConfig:
+    """Choose the model's ``tracking["min_track_length"]`` on its training sequences.
+
+    Every sequence of `data` is segmented whole with the model (as ``ctc run``
+    would, post-processing per dataset included) and re-tracked with each
+    candidate minimum (:func:`ctc.tracking.calibrate.score_track_lengths`); the
+    choice (:func:`ctc.tracking.calibrate.choose_track_length`) and the scores
+    go into ``config.json``. Embedding models, which track as they segment,
+    are left as they are.
+    """
+    import tempfile
+    from dataclasses import replace as replace_config
+
+    from ctc.datasets import relative_spacing
+    from ctc.pipeline import segment_folder
+    from ctc.tracking import TrackingConfig
+    from ctc.tracking.calibrate import choose_track_length, score_track_lengths
+
+    config = load_config(model_dir)
+    if config.task == "embedding":
+        log("embedding models track as they segment: no track length to choose")
+        return config
+    tracking = TrackingConfig.from_dict(config.tracking)
+    with tempfile.TemporaryDirectory(prefix="ctc-calibrate-tracking-") as tmp:
+        results = []
+        for i, (dataset_dir, sequences) in enumerate(data):
+            for seq in sequences:
+                raw = Path(dataset_dir) / seq
+                masks = Path(tmp) / f"{i}-{seq}"
+                log(f"segmenting {Path(dataset_dir).name} {seq} for the track-length "
+                    "calibration")
+                segment_folder(model_dir, raw, masks, device=device, progress=progress)
+                spaced = (tracking if tracking.spacing is not None
+                          else replace_config(tracking, spacing=relative_spacing(raw)))
+                rows = score_track_lengths([(masks, Path(dataset_dir) / f"{seq}_GT")], spaced)
+                for row in rows:
+                    row["sequences"][0]["sequence"] = f"{Path(dataset_dir).name} {seq}"
+                results = rows if not results else [
+                    {**r, "sequences": r["sequences"] + row["sequences"]}
+                    for r, row in zip(results, rows, strict=True)]
+    chosen = choose_track_length(results)
+    config.tracking = {**config.tracking, "min_track_length": chosen}
+    config.scores = {**config.scores, "track_length_calibration": results}
+    first, pick = results[0]["sequences"], next(
+        r for r in results if r["min_track_length"] == chosen)["sequences"]
+    log(f"min_track_length={chosen}: false positives "
+        f"{sum(s['FP'] for s in first)} -> {sum(s['FP'] for s in pick)}, tracks "
+        f"{sum(s['tracks'] for s in first)} -> {sum(s['tracks'] for s in pick)} on the "
+        "training sequences")
+    write_config(model_dir, config)
+    return config
