@@ -6,9 +6,9 @@ prepared job for it, in three steps:
 
 ``pack`` (here, on CPU)
     Collect the training data of every job into one folder of CTC sequences
-    (zlib TIFFs of the chosen frames only, gold frames first, then the rest spread
-    over each sequence, round robin across sequences until the budget is spent)
-    and ``jobs.json``. A job is a shipped model (``models/*/`` with weights) or a
+    (LZMA-compressed TIFFs of the chosen frames only, gold frames first, then the
+    rest spread over each sequence, round robin across sequences until the budget
+    is spent) and ``jobs.json``. A job is a shipped model (``models/*/`` with weights) or a
     recipe of ``eval/recipes/`` (configurations not shipped, such as the recurrent
     hourglass): its configuration and the settings it was trained with, as its
     ``config.json`` records them. The budget defaults to what the 64 MiB leave
@@ -35,7 +35,8 @@ Usage::
     python eval/gpu_batch.py unpack --from FILES_AT --to /work/runs/gpu
 
 ``--batch-scale`` multiplies every job's minibatch: the recorded batches were sized
-for 2 CPU cores, and a GPU takes larger ones at nearly the cost of one.
+for 2 CPU cores, and a GPU takes larger ones at nearly the cost of one. On a GPU the
+forward pass runs under bfloat16 autocast (``TrainConfig.bf16``).
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ OVERHEAD = 0.2
 RECIPES = REPO / "eval" / "recipes"
 #: The settings of TrainConfig a job takes from the record of how its model was trained.
 SETTINGS = ("steps", "batch", "crop", "lr", "weight_decay", "restart", "val_every",
-            "val_frames", "seed", "truth", "augment", "window", "calibrate")
+            "val_frames", "seed", "truth", "augment", "window", "calibrate", "bf16",
+            "channels_last")
 
 
 # --- jobs ------------------------------------------------------------------------------
@@ -246,14 +248,14 @@ def frame_plan(files: dict[str, dict], sequence: str, markers: bool, window: int
 
 def pack_frame(files: dict[str, dict], src: Path, dst: Path, sequence: str, t: int
                ) -> list[Path]:
-    """Copy frame `t` (raw and its annotations) of `src` into `dst` as zlib TIFFs."""
+    """Copy frame `t` (raw and its annotations) of `src` into `dst` as LZMA TIFFs."""
     written = []
     for kind, by_frame in files.items():
         for path in by_frame.get(t, []):
             target = dst / path.relative_to(src)
             target.parent.mkdir(parents=True, exist_ok=True)
             image = read_frame(path) if kind == "raw" else read_mask(path)
-            tifffile.imwrite(target, image, compression="zlib")
+            tifffile.imwrite(target, image, compression="lzma", predictor=True)
             written.append(target)
     return written
 
@@ -369,7 +371,8 @@ def train_all(pack_dir: Path, out: Path, minutes: float, tiny: bool, device: str
         values["augment"] = Augment(**{k: tuple(v) if isinstance(v, list) else v
                                        for k, v in values.get("augment", {}).items()})
         values.update(device=str(dev), max_minutes=None if tiny else share,
-                      batch=values.get("batch", 8) * batch_scale)
+                      batch=values.get("batch", 8) * batch_scale,
+                      bf16=values.get("bf16", False) or dev.type == "cuda")
         if tiny:
             values.update(steps=2, crop=64, batch=2, val_every=1000, val_frames=0,
                           calibrate=False)

@@ -631,6 +631,17 @@ def test_training_lowers_the_loss_and_writes_a_model(toy_dataset, tmp_path):
     assert loaded.scores["validation"]["SEG"] >= 0 and not net.training
 
 
+def test_bf16_training_learns_and_keeps_float32_weights(toy_dataset, tmp_path):
+    config = train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "m",
+                   quick(steps=40, val_every=5, bf16=True), progress=False,
+                   log=lambda *_: None)
+    assert config.training["bf16"] is True
+    losses = [h["loss"] for h in config.training["history"]]
+    assert np.mean(losses[-3:]) < np.mean(losses[:2])
+    state = torch.load(tmp_path / "m" / "weights.pt", weights_only=True)
+    assert all(v.dtype == torch.float32 for v in state.values() if v.is_floating_point())
+
+
 def test_resume_continues_the_same_run(toy_dataset, tmp_path):
     quiet = dict(progress=False, log=lambda *_: None)
     train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "a", quick(steps=20), **quiet)

@@ -13,6 +13,7 @@ the same held-out frames (:mod:`ctc.segmentation.calibrate`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -79,6 +80,11 @@ class TrainConfig:
     max_minutes: float | None = None
     window: int = 3
     calibrate: bool = True
+    #: bfloat16 autocast for the forward pass (the weights, gradients and optimiser stay
+    #: float32); pays off on CPUs with AVX512-BF16 or AMX and on GPUs
+    bf16: bool = False
+    #: channels-last tensors for the U-Net family: the same arithmetic, faster on CPU
+    channels_last: bool = True
 
     def __post_init__(self):
         positive = {"steps": self.steps, "batch": self.batch, "crop": self.crop,
@@ -305,7 +311,10 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
         log(f"{dataset_dir.name} {'+'.join(sequences)}: {len(samples)} training images"
             + (f" ({marker_only} with tracking markers only)" if marker_only else ""))
     # channels-last: the same arithmetic, about 1.25x the steps per second on CPU (oneDNN)
-    layout = torch.contiguous_format if config.task == "embedding" else torch.channels_last
+    layout = (torch.channels_last if settings.channels_last and config.task != "embedding"
+              else torch.contiguous_format)
+    autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if settings.bf16
+                else contextlib.nullcontext())
     net = build_net(config)
     pretrained_on = _initialise(net, config, init) if init is not None else None
     net = net.to(device, memory_format=layout)
@@ -343,10 +352,12 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
 
         def sampler_loss(sampler) -> torch.Tensor:
             if config.task == "embedding":
-                return _embedding_loss(net, *sampler.window(), device)
+                with autocast:
+                    return _embedding_loss(net, *sampler.window(), device).float()
             x, y, f = sampler.batch(settings.batch)
-            return _task_loss(config, loss_fn, net(x.to(device, memory_format=layout)),
-                              y.to(device),
+            with autocast:
+                logits = net(x.to(device, memory_format=layout))
+            return _task_loss(config, loss_fn, logits.float(), y.to(device),
                               None if f is None else f.to(device))
 
         total = accumulated_step(optimizer, samplers, sampler_loss)
