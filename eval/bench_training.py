@@ -108,7 +108,7 @@ def step_function(config: ModelConfig, batch: int, crop: int, variant: str):
             loss = loss_of(model)
         loss.float().backward()
         optimizer.step()
-        return float(loss)
+        return float(loss.detach())
     return step, net
 
 

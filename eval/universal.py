@@ -246,7 +246,12 @@ PhC-C2DH-U373 02; tested on sequence 02 and on U373 frames 57-114. `lodo`: train
 on every sequence of the other four datasets; tested on the dataset left out (the
 estimate for a kind of cell no model has seen). `finetune`: the `cross` model
 trained further on one dataset's training part alone. Checkpoints and
-post-processing are chosen on held-out frames of the training data only. FP:
+post-processing are chosen on held-out frames of the training data only; a model
+trained on several datasets has its post-processing chosen per dataset too
+(`dataset_postprocess`, used for the datasets it saw; the pooled setting for the
+others, so the leave-one-out rows use the pooled one). Rows with `--recalibrate
+--tracking` also drop tracks shorter than a minimum chosen on the whole training
+sequences. `-pooled` rows: the same weights before those calibrations. FP:
 false-positive vertices of the TRA graph; tracks: result / GT tracks.
 
 | model | shipped as | protocol | dataset | tested on | SEG | DET | TRA | FP | tracks | CT | TF \
