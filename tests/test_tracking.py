@@ -209,8 +209,11 @@ def test_track_length_calibration_drops_debris_but_not_short_real_cells(tmp_path
         masks.append(mask)
     gt_dir = tmp_path / "01_GT"
     (gt_dir / "TRA").mkdir(parents=True)
+    (gt_dir / "SEG").mkdir()
     for t, frame in enumerate(gt):
         tifffile.imwrite(gt_dir / "TRA" / f"man_track{t:03d}.tif", frame)
+        if t in (0, 4):
+            tifffile.imwrite(gt_dir / "SEG" / f"man_seg{t:03d}.tif", frame)
     (gt_dir / "TRA" / "man_track.txt").write_text("1 0 9 0\n2 3 5 0\n")
     (tmp_path / "masks").mkdir()
     for t, mask in enumerate(masks):
@@ -221,4 +224,10 @@ def test_track_length_calibration_drops_debris_but_not_short_real_cells(tmp_path
     assert by_length[0]["FP"] == 3 and by_length[0]["tracks"] == 5
     assert by_length[2]["FP"] == 0 and by_length[2]["tracks"] == 2
     assert by_length[4]["DET"] < by_length[3]["DET"] - 0.01  # the short real cell went
+    assert by_length[4]["SEG"] < by_length[3]["SEG"] == by_length[0]["SEG"] == 1.0
     assert choose_track_length(results) == 3
+    # SEG counts as much as DET and TRA: a minimum that costs SEG alone is refused
+    def row(length, seg, det):
+        return {"min_track_length": length, "sequences": [{"SEG": seg, "DET": det, "TRA": det}]}
+    assert choose_track_length([row(0, 0.601, 0.512), row(5, 0.446, 0.511)]) == 0
+    assert choose_track_length([row(0, 0.601, 0.512), row(5, 0.600, 0.511)]) == 5

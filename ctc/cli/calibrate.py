@@ -31,7 +31,7 @@ With --tracking, the shortest track worth keeping is chosen too: every
 training sequence is segmented whole (slow: each of its frames is predicted)
 and tracked again with a minimum track length of 0, 2, 3, 4, 5, 6 or 8 frames
 (tracks shorter than that, in no lineage, are removed: one-frame debris); the
-longest minimum whose DET and TRA on the gold markers stay within 0.002 of
+longest minimum whose SEG, DET and TRA on the gold truth stay within 0.002 of
 keeping every track is written to the model's tracking parameters. A model
 trained on several datasets is calibrated per dataset, each with its own
 held-out frames.
