@@ -1,7 +1,8 @@
 """Universal 2D model: one U-Net trained on every 2D dataset at once, and its protocols.
 
-Every optimisation step accumulates one minibatch from each dataset, each
-weighing the same (``ctc.segmentation.train.accumulated_step``), from gold
+Every optimisation step takes one minibatch from each dataset, each weighing
+the same, in one forward pass (``ctc.segmentation.train.joint_step``; with
+``--separate-forward`` one pass per dataset, ``accumulated_step``), from gold
 and silver truth where silver exists (allGT+allST). Protocols:
 
 ``cross``
@@ -123,7 +124,8 @@ def settings(args: argparse.Namespace, truth: str = "GT+ST") -> TrainConfig:
     # dataset; the brightness reaches down for GOWT1's and SIM+'s dim nuclei.
     return TrainConfig(steps=args.steps, batch=args.batch, crop=192, lr=args.lr, restart=400,
                        val_every=50, val_frames=2, truth=truth, device=args.device,
-                       max_minutes=args.minutes, augment=Augment(gain=(0.1, 1.5)))
+                       max_minutes=args.minutes, augment=Augment(gain=(0.1, 1.5)),
+                       joint=not args.separate_forward)
 
 
 def run_tag(protocol: str, dataset: str | None) -> str:
@@ -145,6 +147,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4, help="crops per dataset per step (4)")
     parser.add_argument("--lr", type=float, default=2e-3, help="AdamW learning rate (2e-3)")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--separate-forward", action="store_true",
+                        help="one forward pass per dataset (the scheme before 2026-12-03, "
+                             "whose batch-norm statistics failed DIC-HeLa)")
     parser.add_argument("--recalibrate", action="store_true",
                         help="choose a finished run's post-processing again on its training "
                              "data (per dataset) before testing")
@@ -211,6 +216,7 @@ def main() -> None:
                    "postprocess": {k: config.postprocess[k] for k in THRESHOLD_KEYS
                                    if k in config.postprocess},
                    "min_track_length": config.tracking.get("min_track_length", 0),
+                   "forward": "joint" if config.training.get("joint") else "separate",
                    "inference_seconds": seconds}
             print(json.dumps(row), flush=True)
             record(results, row)
@@ -230,6 +236,14 @@ def row_post(row: dict) -> str:
     """The post-processing of a row, with the minimum track length where one was set."""
     length = row.get("min_track_length", 0)
     return post_label(row) + (f" + tracks >= {length} frames" if length > 1 else "")
+
+
+def row_forward(row: dict) -> str:
+    """How a multi-dataset row's steps passed the minibatches: said only for the older
+    scheme (rows recorded before the field existed were all trained that way)."""
+    if row["protocol"] == "finetune" or row.get("forward", "separate") == "joint":
+        return ""
+    return ", one forward per dataset"
 
 
 README_SECTION = "## Universal models"
@@ -252,7 +266,10 @@ trained on several datasets has its post-processing chosen per dataset too
 others, so the leave-one-out rows use the pooled one). Rows with `--recalibrate
 --tracking` also drop tracks shorter than a minimum chosen on the whole training
 sequences. `-pooled` rows: the same weights before those calibrations. FP:
-false-positive vertices of the TRA graph; tracks: result / GT tracks.
+false-positive vertices of the TRA graph; tracks: result / GT tracks. "One
+forward per dataset": trained before the minibatches of a step went through the
+network together; its batch-norm statistics were a blend no training batch had
+(the reason it read DIC-HeLa frames as one cell).
 
 | model | shipped as | protocol | dataset | tested on | SEG | DET | TRA | FP | tracks | CT | TF \
 | training | post-processing |
@@ -283,7 +300,8 @@ def ship(runs: Path, rows: list[dict], names: dict[str, str], models: Path) -> N
             f"| `{r['model']}` | {name} | {r['protocol']} | {r['dataset']} | {r['test']} | "
             f"{r['SEG']:.3f} | {r['DET']:.3f} | {r['TRA']:.3f} | {r['FP']} | "
             f"{r['tracks']} / {r['gt_tracks']} | {r['CT']:.3f} | {r['TF']:.3f} | "
-            f"{r['training_minutes']:.1f} min CPU, {r['steps']} steps | {row_post(r)} |\n")
+            f"{r['training_minutes']:.1f} min CPU, {r['steps']} steps{row_forward(r)} | "
+            f"{row_post(r)} |\n")
     readme.write_text(text + "".join(lines))
 
 

@@ -895,3 +895,48 @@ def test_universal_step_is_one_optimizer_step_with_equal_dataset_weights():
     assert float(w) == pytest.approx(2.0)
     assert loss == pytest.approx((1 + 16 + 4) / 3)
     # weighting by size would have moved w to about 2 * (1000 + 120 - 4) / 1032 = 2.16
+
+
+def test_joint_step_weighs_datasets_like_accumulation_and_keeps_batch_norm_consistent():
+    """The one-forward round takes one optimiser step with the same gradient as the
+    per-dataset accumulation, and leaves batch-norm running statistics at the mixture of
+    the datasets (what inference uses), where per-dataset forwards do not."""
+    from ctc.segmentation.train import accumulated_step, has_batch_norm, joint_step
+
+    gen = torch.Generator().manual_seed(0)
+    sets = [torch.randn(4, 3, generator=gen) * s + m for s, m in ((1, 0), (3, 5), (0.5, -4))]
+    targets = [torch.randn(4, 1, generator=gen) for _ in sets]
+
+    def fresh():
+        torch.manual_seed(1)
+        return torch.nn.Linear(3, 1)
+
+    def per_dataset(net, i):
+        return torch.mean((net(sets[i]) - targets[i]) ** 2)
+
+    grads = []
+    for kind in ("accumulated", "joint"):
+        net = fresh()
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.0)
+        if kind == "accumulated":
+            accumulated_step(optimizer, [0, 1, 2], lambda i, net=net: per_dataset(net, i))
+        else:
+            def round_losses(indices, net=net):
+                out = net(torch.cat([sets[i] for i in indices]))
+                return [torch.mean((out[4 * i:4 * i + 4] - targets[i]) ** 2) for i in indices]
+            joint_step(optimizer, [0, 1, 2], round_losses)
+        grads.append(torch.cat([p.grad.ravel() for p in net.parameters()]))
+    assert torch.allclose(grads[0], grads[1], atol=1e-6)
+    assert not has_batch_norm(torch.nn.Linear(3, 1))
+
+    # batch norm with momentum 1: the running mean is the last batch's mean
+    mixture = torch.cat(sets).mean(0)
+    bn = torch.nn.BatchNorm1d(3, momentum=1.0)
+    assert has_batch_norm(torch.nn.Sequential(bn))
+    optimizer = torch.optim.SGD(bn.parameters(), lr=0.0)
+    joint_step(optimizer, [0, 1, 2], lambda idx: [bn(torch.cat([sets[i] for i in idx]))[
+        4 * i:4 * i + 4].pow(2).mean() for i in idx])
+    assert torch.allclose(bn.running_mean, mixture, atol=1e-5)
+    bn.reset_running_stats()
+    accumulated_step(optimizer, [0, 1, 2], lambda i: bn(sets[i]).pow(2).mean())
+    assert not torch.allclose(bn.running_mean, mixture, atol=0.5)

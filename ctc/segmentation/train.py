@@ -1,8 +1,10 @@
 """Training: per dataset or universal, validated with the toolkit's own SEG and DET.
 
-One step draws a minibatch from every training set in turn, accumulates the
-gradients and steps the optimizer once (with one dataset this is plain
-minibatch training; with several it is the universal-model scheme). AdamW
+One step draws a minibatch from every training set, weighs each set's loss
+the same and steps the optimizer once (with one dataset this is plain
+minibatch training; with several it is the universal-model scheme; a network
+with batch normalisation sees the minibatches of all sets in one forward pass,
+:func:`joint_step`, so its running statistics match training). AdamW
 with cosine annealing and warm restarts. Held-out frames are segmented whole
 every ``val_every`` steps and scored; the best model is written to the output
 folder, and a checkpoint (model, optimizer, scheduler, random states) lets an
@@ -85,6 +87,12 @@ class TrainConfig:
     bf16: bool = False
     #: channels-last tensors for the U-Net family: the same arithmetic, faster on CPU
     channels_last: bool = True
+    #: with several datasets, one forward pass over the minibatches of all of them
+    #: (:func:`joint_step`) instead of one per dataset (:func:`accumulated_step`). The
+    #: gradients are the same but for batch normalisation, whose running statistics are
+    #: then the mixture they are used with at inference; per-dataset forwards left them a
+    #: blend no training batch had, and a model that read DIC-HeLa as one cell
+    joint: bool = True
 
     def __post_init__(self):
         positive = {"steps": self.steps, "batch": self.batch, "crop": self.crop,
@@ -192,6 +200,41 @@ def accumulated_step(optimizer: torch.optim.Optimizer, samplers: list,
         total += float(loss.detach()) / len(samplers)
     optimizer.step()
     return total
+
+
+def joint_step(optimizer: torch.optim.Optimizer, samplers: list, round_losses) -> float:
+    """One optimiser step over a round of datasets, all of them in one forward pass.
+
+    The same weighting as :func:`accumulated_step`: the mean of the per-dataset
+    losses, each dataset 1 / len(samplers) however many images it has.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+    samplers : list
+        One sampler per dataset.
+    round_losses : callable
+        ``samplers -> list of loss tensors``, one per sampler, from one minibatch of
+        each passed through the network together.
+
+    Returns
+    -------
+    float
+        The mean of the per-dataset losses.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    losses = round_losses(samplers)
+    if len(losses) != len(samplers):
+        raise ValueError(f"{len(losses)} losses for {len(samplers)} datasets")
+    loss = torch.stack(losses).mean()
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+
+
+def has_batch_norm(net: torch.nn.Module) -> bool:
+    """Whether any layer of `net` normalises with batch statistics."""
+    return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in net.modules())
 
 
 def training_datasets(config: ModelConfig) -> list[str]:
@@ -343,6 +386,10 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
                        **settings.to_dict(), "device": str(device)}
     if pretrained_on is not None:
         config.training.update(init=str(init), pretrained_on=pretrained_on)
+    joint = (settings.joint and len(samplers) > 1 and config.task != "embedding"
+             and has_batch_norm(net))
+    if joint:
+        log(f"one forward pass per step over the {len(samplers)} datasets' minibatches")
     start = time.perf_counter() - elapsed
     bar = progress_bar(total=settings.steps, initial=step, desc="training", unit="step",
                        enabled=progress)
@@ -360,7 +407,23 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
             return _task_loss(config, loss_fn, logits.float(), y.to(device),
                               None if f is None else f.to(device))
 
-        total = accumulated_step(optimizer, samplers, sampler_loss)
+        def round_losses(samplers) -> list[torch.Tensor]:
+            drawn = [sampler.batch(settings.batch) for sampler in samplers]
+            x = torch.cat([d[0] for d in drawn]).to(device, memory_format=layout)
+            with autocast:
+                logits = net(x).float()
+            losses, start = [], 0
+            for xb, y, f in drawn:
+                part = logits[start:start + len(xb)]
+                start += len(xb)
+                losses.append(_task_loss(config, loss_fn, part, y.to(device),
+                                         None if f is None else f.to(device)))
+            return losses
+
+        if joint:
+            total = joint_step(optimizer, samplers, round_losses)
+        else:
+            total = accumulated_step(optimizer, samplers, sampler_loss)
         scheduler.step()
         step += 1
         out_of_time = (settings.max_minutes is not None
