@@ -481,9 +481,20 @@ def test_multi_dataset_models_calibrate_and_segment_per_dataset(tmp_path, monkey
         return load_config(folder), CellFromImage()
 
     monkeypatch.setattr(calibrate_module, "load_model", stub_model)
+    predicted = []
+    predict = calibrate_module.predict_frame
+
+    def counting_predict(net, image, **kwargs):
+        predicted.append(image.shape)
+        return predict(net, image, **kwargs)
+
+    monkeypatch.setattr(calibrate_module, "predict_frame", counting_predict)
     data = [(tmp_path / "Toy-Dense", ["01"]), (tmp_path / "Toy-Sparse", ["01"])]
     config = calibrate_module.calibrate_model(model, data, val_frames=1, device="cpu",
                                               log=lambda *_: None, progress=False)
+    # one held-out frame per dataset, then each of the 3 gold frames per dataset once:
+    # the per-dataset refinement reuses the pooled one's predictions
+    assert len(predicted) == 2 + 2 * 3
     assert config.postprocess["method"] == "watershed"  # pooled: the dense cells decide
     assert config.dataset_postprocess["Toy-Dense"]["method"] == "watershed"
     # on isolated cells the simpler setting ties and keeps its place

@@ -13,6 +13,7 @@ data is never looked at.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -68,14 +69,22 @@ MARKER_GRID = [{"method": "markers", "seed_threshold": s, **split}
 SPLIT_QUANTILE = 0.01
 
 
-def split_threshold(data: list[tuple[str | Path, list[str]]], min_size: int = 0
-                    ) -> float | None:
+def split_threshold(data: list[tuple[str | Path, list[str]]], min_size: int = 0,
+                    cache: dict | None = None) -> float | None:
     """The solidity below which an object is cut as a clump: the :data:`SPLIT_QUANTILE`
     quantile of the solidity of the gold objects (at least `min_size` pixels) of the
     training sequences, so at most one in a hundred annotated cells would be a
-    candidate; None without gold objects (2D, or fully annotated 3D)."""
-    values = np.concatenate([gold_solidities(Path(d), seq, min_size)
-                             for d, seqs in data for seq in seqs] or [np.empty(0)])
+    candidate; None without gold objects (2D, or fully annotated 3D). `cache` keeps
+    each sequence's solidities for later calls (the per-dataset calibration)."""
+    cache = {} if cache is None else cache
+    values = []
+    for d, seqs in data:
+        for seq in seqs:
+            key = (str(Path(d).resolve()), seq, min_size)
+            if key not in cache:
+                cache[key] = gold_solidities(Path(d), seq, min_size)
+            values.append(cache[key])
+    values = np.concatenate(values or [np.empty(0)])
     return round(float(np.quantile(values, SPLIT_QUANTILE)), 3) if len(values) else None
 
 
@@ -147,7 +156,8 @@ REFINE_FRACTIONS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
 @torch.no_grad()
 def calibrate_refine(net, config: ModelConfig, data: list[tuple[str | Path, list[str]]],
                      device, fractions: tuple[float, ...] = REFINE_FRACTIONS,
-                     tolerance: float = TOLERANCE, progress: bool = True) -> list[dict]:
+                     tolerance: float = TOLERANCE, progress: bool = True,
+                     cache: dict | None = None) -> list[dict]:
     """SEG of each outline-refinement fraction on every gold frame of the training data.
 
     The model's post-processing (``config.postprocess``, its ``refine`` left
@@ -159,7 +169,9 @@ def calibrate_refine(net, config: ModelConfig, data: list[tuple[str | Path, list
     the chosen one: the best fraction where its SEG beats no refinement
     (``refine`` None) by more than `tolerance`, else no refinement; the rest
     follow, best first. Entries hold ``refine``, ``SEG`` and ``frames``; ``[]``
-    for embedding models or data without 2D gold frames.
+    for embedding models or data without 2D gold frames. With a `cache` dict the
+    probabilities of each gold frame are kept (float16) and reused by later calls
+    with the same network, as the per-dataset calibration of a universal model does.
     """
     if config.task == "embedding":
         return []
@@ -177,9 +189,16 @@ def calibrate_refine(net, config: ModelConfig, data: list[tuple[str | Path, list
                                     desc=f"refine calibration {seq}", enabled=progress):
                 if f.image.ndim != 2:
                     continue  # outlines are refined in 2D only
-                prob = predict_frame(net, f.image, tile=post.get("tile", 512),
-                                     context=config.context, overlap=post.get("overlap", 64),
-                                     tta=None, device=device)
+                key = (str(Path(dataset_dir).resolve()), seq, f.t)
+                prob = None if cache is None else cache.get(key)
+                if prob is None:
+                    prob = predict_frame(net, f.image, tile=post.get("tile", 512),
+                                         context=config.context,
+                                         overlap=post.get("overlap", 64), tta=None,
+                                         device=device)
+                    if cache is not None:  # rounded alike whether or not the cache was warm
+                        cache[key] = prob = prob.astype(np.float16)
+                prob = prob.astype(np.float32, copy=False)
                 labels = probabilities_to_instances(prob, config, f.image, **settings,
                                                     refine=None)
                 total, n = jaccard_sum(f.seg, labels)
@@ -247,7 +266,12 @@ def calibrate_saved_model(model_dir: str | Path, frames: list[ValFrame], device,
     never saw.
     """
     config, net = load_model(model_dir, device)
-    split = split_threshold(list(data), config.postprocess.get("min_size", 0))
+    names = sorted({f.dataset for f in frames})
+    # several datasets: each gold frame is predicted, and its solidities read, once for
+    # the pooled calibration and the per-dataset ones
+    gold_cache = {} if len(names) > 1 else None
+    solidities: dict = {}
+    split = split_threshold(list(data), config.postprocess.get("min_size", 0), solidities)
     probs = predict_frames(net, config, frames, device) if config.task != "embedding" else []
     results = calibrate_frames(net, config, frames, device, split=split, probs=probs)
     if not results:
@@ -255,19 +279,20 @@ def calibrate_saved_model(model_dir: str | Path, frames: list[ValFrame], device,
         return config
     config = apply_calibration(config, results)
     log("post-processing calibrated on the held-out frames: " + _describe(results[0]))
-    refine = calibrate_refine(net, config, list(data), device, progress=progress)
+    refine = calibrate_refine(net, config, list(data), device, progress=progress,
+                              cache=gold_cache)
     config = apply_refine(config, refine)
     if refine:
         log(f"outline refinement on {refine[0]['frames']} gold frames of the training data: "
             + _describe(refine[0]) + f" (none: SEG {_unrefined(refine):.4f})")
-    names = sorted({f.dataset for f in frames})
     config.dataset_postprocess = {}
     config.scores.pop("dataset_calibration", None)
     if len(names) > 1:
         config.scores["dataset_calibration"] = {}
         for name in names:
             settings, scores = _calibrate_dataset(net, config, name, frames, probs, data,
-                                                  device, log, progress)
+                                                  device, log, progress,
+                                                  caches=(solidities, gold_cache))
             config.dataset_postprocess[name] = settings
             config.scores["dataset_calibration"][name] = scores
     write_config(model_dir, config)
@@ -276,17 +301,20 @@ def calibrate_saved_model(model_dir: str | Path, frames: list[ValFrame], device,
 
 def _calibrate_dataset(net, config: ModelConfig, name: str, frames: list[ValFrame],
                        probs: list[np.ndarray], data: list[tuple[str | Path, list[str]]],
-                       device, log, progress: bool) -> tuple[dict, dict]:
+                       device, log, progress: bool, caches: tuple[dict | None, dict | None]
+                       = (None, None)) -> tuple[dict, dict]:
     """The post-processing of dataset `name` chosen on its own held-out frames and gold
     frames (:func:`calibrate_saved_model`): its ``dataset_postprocess`` entry and the
     scores of the best settings."""
     own = [i for i, f in enumerate(frames) if f.dataset == name]
     own_data = [(d, seqs) for d, seqs in data if Path(d).resolve().name == name]
-    split = split_threshold(own_data, config.postprocess.get("min_size", 0))
+    solidities, gold_cache = caches
+    split = split_threshold(own_data, config.postprocess.get("min_size", 0), solidities)
     results = calibrate_frames(net, config, [frames[i] for i in own], device, split=split,
                                probs=[probs[i] for i in own])
     tuned = apply_calibration(replace(config, scores={}), results)
-    refine = calibrate_refine(net, tuned, own_data, device, progress=progress)
+    refine = calibrate_refine(net, tuned, own_data, device, progress=progress,
+                              cache=gold_cache)
     tuned = apply_refine(tuned, refine)
     settings = {k: v for k, v in tuned.postprocess.items() if k in THRESHOLD_KEYS}
     log(f"{name}: " + _describe(settings) + f" (held-out SEG {results[0]['SEG']:.4f}"
@@ -337,9 +365,7 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
     go into ``config.json``. Embedding models, which track as they segment,
     are left as they are.
     """
-    import tempfile
-    from dataclasses import replace as replace_config
-
+    # imported here: ctc.pipeline imports this module
     from ctc.datasets import relative_spacing
     from ctc.pipeline import segment_folder
     from ctc.tracking import TrackingConfig
@@ -360,7 +386,7 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
                     "calibration")
                 segment_folder(model_dir, raw, masks, device=device, progress=progress)
                 spaced = (tracking if tracking.spacing is not None
-                          else replace_config(tracking, spacing=relative_spacing(raw)))
+                          else replace(tracking, spacing=relative_spacing(raw)))
                 rows = score_track_lengths([(masks, Path(dataset_dir) / f"{seq}_GT")], spaced)
                 for row in rows:
                     row["sequences"][0]["sequence"] = f"{Path(dataset_dir).name} {seq}"

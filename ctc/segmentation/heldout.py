@@ -39,7 +39,8 @@ class ValFrame:
 
     A 3D frame's gold segmentation is the full volume, or one annotated slice
     `z` (a 2D array); `spacing` is its voxel size relative to x; `dataset` the name
-    of the dataset it comes from (per-dataset calibration of universal models).
+    of the dataset it comes from (per-dataset calibration of universal models); `t`
+    its frame number.
     """
 
     image: np.ndarray
@@ -48,6 +49,7 @@ class ValFrame:
     z: int | None = None
     spacing: tuple[float, ...] | None = None
     dataset: str = ""
+    t: int | None = None
 
     def seg_of(self, labels: np.ndarray) -> np.ndarray:
         """The part of predicted `labels` that the gold segmentation annotates."""
@@ -101,7 +103,7 @@ def iter_validation(dataset_dir: Path, sequence: str, frames: list[int], normali
                 image.ndim == 3 and z is None and gold.ndim != 3):
             continue  # annotation and frame disagree in dimension: `ctc validate` says so
         yield ValFrame(image, gold, markers, z, spacing if image.ndim == 3 else None,
-                       Path(dataset_dir).resolve().name)
+                       Path(dataset_dir).resolve().name, t)
 
 
 def gold_frames(dataset_dir: Path, sequence: str) -> list[int]:
