@@ -290,9 +290,6 @@ def ship(runs: Path, rows: list[dict], names: dict[str, str], models: Path) -> N
         config.scores["protocols"] = [r for r in rows if r["model"] == tag]
         write_config(target, config)
     shipped = {tag: name for tag, name in names.items()}
-    readme = models / "README.md"
-    text = readme.read_text() if readme.exists() else ""
-    text = text.split(README_SECTION)[0].rstrip() + "\n\n"
     lines = [SECTION_INTRO.format(section=README_SECTION)]
     for r in rows:
         name = f"`{shipped[r['model']]}`" if r["model"] in shipped else "-"
@@ -302,7 +299,20 @@ def ship(runs: Path, rows: list[dict], names: dict[str, str], models: Path) -> N
             f"{r['tracks']} / {r['gt_tracks']} | {r['CT']:.3f} | {r['TF']:.3f} | "
             f"{r['training_minutes']:.1f} min CPU, {r['steps']} steps{row_forward(r)} | "
             f"{row_post(r)} |\n")
-    readme.write_text(text + "".join(lines))
+    replace_readme_section(models / "README.md", README_SECTION, "".join(lines))
+
+
+def replace_readme_section(readme: Path, heading: str, section: str) -> None:
+    """Put `section` (starting with `heading`) in place of that section of `readme`, or
+    at its end; the other sections stay as they are."""
+    text = readme.read_text() if readme.exists() else ""
+    if heading in text:
+        before, after = text.split(heading, 1)
+        rest = after.split("\n## ", 1)
+        after = "\n## " + rest[1] if len(rest) > 1 else ""
+    else:
+        before, after = text, ""
+    readme.write_text(before.rstrip() + "\n\n" + section.rstrip() + "\n" + after)
 
 
 def record(results: Path, row: dict) -> None:
