@@ -50,7 +50,7 @@ import subprocess
 import sys
 import tarfile
 import time
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -195,6 +195,36 @@ def source_folder(data: Path, name: str, sequences: list[str], recorded: str,
                      f"or {data / name}; pass --data")
 
 
+def simulated_settings(name: str, recorded: str) -> dict | None:
+    """The ``synth.json`` of a simulated training dataset (``ctc.synth``), or None for real
+    data: from the folder training read, else from ``eval/nuclei_3d.py``'s settings. A
+    simulated dataset is not packed: the batch simulates it again on the device (the
+    same seeds give the same frames)."""
+    recorded_json = Path(recorded) / "synth.json"
+    if recorded_json.is_file():
+        return json.loads(recorded_json.read_text())
+    from nuclei_3d import SIMULATED  # eval/ is this script's folder
+
+    if name in SIMULATED:
+        return {"simulator": "ctc.synth", "sequences": ["01", "02"],
+                **SIMULATED[name].to_dict(), "slice_gt": False}
+    return None
+
+
+def simulate(folder: Path, tiny: bool) -> None:
+    """Simulate the dataset whose ``synth.json`` (:func:`simulated_settings`) `folder`
+    holds, in place (tiny: two frames of each sequence)."""
+    from ctc.synth import SynthConfig, synth_dataset
+
+    recorded = json.loads((folder / "synth.json").read_text())
+    known = {f.name for f in fields(SynthConfig)}
+    config = SynthConfig(**{k: v for k, v in recorded.items() if k in known})
+    if tiny:
+        config = replace(config, frames=2)
+    synth_dataset(folder, config, tuple(recorded["sequences"]), overwrite=True,
+                  slice_gt=bool(recorded.get("slice_gt")))
+
+
 def annotations(folder: Path, sub: str, prefix: str) -> dict[int, list[Path]]:
     """Annotation files of `folder/sub` by frame: full frames and (gold) 3D slices."""
     d = folder / sub
@@ -275,9 +305,14 @@ def pack(out: Path, data: Path, budget_mib: float | None, tiny: bool,
                          f"{TRANSFER_MIB:.0f} MiB a device run carries: no room for training "
                          "data; ship smaller models or pass --budget-mib")
     needs: dict[tuple[str, str], dict] = {}
+    simulated: dict[str, dict] = {}
     for job in jobs:
         truths = set(job["settings"].get("truth", "GT").split("+"))
         for name, sequences, recorded in job["data"]:
+            settings = simulated_settings(name, recorded)
+            if settings is not None:
+                simulated[name] = settings
+                continue
             folder = source_folder(data, name, sequences, recorded, scratch)
             for seq in sequences:
                 need = needs.setdefault((name, seq), {"folder": folder, "truths": set(),
@@ -324,7 +359,10 @@ def pack(out: Path, data: Path, budget_mib: float | None, tiny: bool,
         if track.is_file():
             (out / "data" / name / f"{seq}_GT" / "TRA").mkdir(parents=True, exist_ok=True)
             shutil.copy(track, out / "data" / name / f"{seq}_GT" / "TRA" / track.name)
-    summary = {"jobs": jobs,
+    for name, settings in simulated.items():
+        (out / "data" / name).mkdir(parents=True, exist_ok=True)
+        (out / "data" / name / "synth.json").write_text(json.dumps(settings, indent=1))
+    summary = {"jobs": jobs, "simulated": sorted(simulated),
                "frames": {f"{n} {s}": sorted(v) for (n, s), v in packed.items()},
                "available": {f"{n} {s}": len({t for u in p for t in u})
                              for (n, s), p in plans.items()},
@@ -362,6 +400,9 @@ def train_all(pack_dir: Path, out: Path, minutes: float, tiny: bool, device: str
                                 "message": message}) + "\n")
         print(f"[{job}] {message}", flush=True)
 
+    for name in summary.get("simulated", []):
+        simulate(pack_dir / "data" / name, tiny)
+        log("batch", f"simulated {name}")
     log("batch", f"{len(jobs)} jobs on {dev}"
         + (f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else "")
         + f", {minutes} min; pack {summary['mib']} MiB" + (" (tiny)" if tiny else ""))

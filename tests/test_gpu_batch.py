@@ -102,3 +102,32 @@ def test_tiny_batch_packs_trains_and_unpacks_on_cpu(ctc_data, tmp_path):
     assert all(v.dtype == torch.float32 for v in weights)
     assert all(torch.equal(v, v.half().float()) for v in weights)  # carried as float16
     assert np.isfinite(sum(float(v.abs().sum()) for v in weights))
+
+
+def test_simulated_training_data_is_simulated_again_not_packed(tmp_path):
+    """A model trained on ctc.synth data carries the simulator's settings, not frames; the
+    batch simulates the dataset on the device, geometry included."""
+    from ctc.datasets import relative_spacing
+    from ctc.synth import SynthConfig, synth_dataset
+
+    assert gpu_batch.simulated_settings("Fluo-N2DH-GOWT1", str(tmp_path)) is None
+    known = gpu_batch.simulated_settings("Fluo-N3DH-SYNTHZ5", str(tmp_path / "gone"))
+    assert known["z_step"] == 5.0 and known["sequences"] == ["01", "02"]
+
+    source = tmp_path / "Fluo-N3DH-TOY"
+    config = SynthConfig(shape=(48, 48), frames=4, cells=3, radius=(5.0, 7.0), depth=5,
+                         z_step=3.0, seed=3)
+    synth_dataset(source, config, ("01",))
+    settings = gpu_batch.simulated_settings("Fluo-N3DH-TOY", str(source))
+    assert settings["depth"] == 5 and settings["sequences"] == ["01"]
+
+    again = tmp_path / "pack" / "Fluo-N3DH-TOY"
+    again.mkdir(parents=True)
+    (again / "synth.json").write_text(json.dumps(settings))
+    gpu_batch.simulate(again, tiny=True)
+    frames = sorted((again / "01").glob("t*.tif"))
+    assert len(frames) == 2 and (again / "01_GT" / "TRA" / "man_track.txt").is_file()
+    import tifffile
+
+    assert tifffile.imread(frames[0]).shape == (5, 48, 48)
+    assert relative_spacing(again / "01") == (3.0, 1.0, 1.0)
