@@ -66,13 +66,13 @@ from ctc.pipeline import run_sequence  # noqa: E402
 from ctc.segmentation.calibrate import calibrate_model, calibrate_tracking  # noqa: E402
 from ctc.segmentation.data import Augment  # noqa: E402
 from ctc.segmentation.model import (  # noqa: E402
+    DATASET_KEYS,
     WEIGHTS_FILE,
     ModelConfig,
     load_config,
     write_config,
 )
 from ctc.segmentation.nets import NetConfig  # noqa: E402
-from ctc.segmentation.postprocess import THRESHOLD_KEYS  # noqa: E402
 from ctc.segmentation.train import CHECKPOINT, TrainConfig, train  # noqa: E402
 
 DATASETS = ("DIC-C2DH-HeLa", "Fluo-C2DL-MSC", "Fluo-N2DH-GOWT1", "Fluo-N2DH-SIM+",
@@ -213,7 +213,7 @@ def main() -> None:
                    "valid": report.valid, "training_minutes": config.training.get("minutes"),
                    "steps": config.training.get("steps_done"),
                    "best_step": config.scores.get("step"),
-                   "postprocess": {k: config.postprocess[k] for k in THRESHOLD_KEYS
+                   "postprocess": {k: config.postprocess[k] for k in DATASET_KEYS
                                    if k in config.postprocess},
                    "min_track_length": config.tracking.get("min_track_length", 0),
                    "forward": "joint" if config.training.get("joint") else "separate",
@@ -235,7 +235,9 @@ def main() -> None:
 def row_post(row: dict) -> str:
     """The post-processing of a row, with the minimum track length where one was set."""
     length = row.get("min_track_length", 0)
-    return post_label(row) + (f" + tracks >= {length} frames" if length > 1 else "")
+    size = (row.get("postprocess") or {}).get("min_size")
+    return (post_label(row) + (f" + objects >= {size} px" if size and size > MIN_SIZE else "")
+            + (f" + tracks >= {length} frames" if length > 1 else ""))
 
 
 def row_forward(row: dict) -> str:

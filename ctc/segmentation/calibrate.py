@@ -24,6 +24,7 @@ from ctc.progress import track_progress
 from ctc.segmentation.heldout import (
     ValFrame,
     gold_frames,
+    gold_sizes,
     gold_solidities,
     iter_validation,
     jaccard_sum,
@@ -86,6 +87,26 @@ def split_threshold(data: list[tuple[str | Path, list[str]]], min_size: int = 0,
             values.append(cache[key])
     values = np.concatenate(values or [np.empty(0)])
     return round(float(np.quantile(values, SPLIT_QUANTILE)), 3) if len(values) else None
+
+
+#: A dataset's smallest object kept (:func:`dataset_min_size`): this fraction of the
+#: :data:`SIZE_QUANTILE` quantile of its gold object sizes. A quarter leaves room for
+#: cells cut by the image border and for mitotic ones, which annotations hold few of.
+MIN_SIZE_FRACTION = 0.25
+SIZE_QUANTILE = 0.01
+
+
+def dataset_min_size(data: list[tuple[str | Path, list[str]]], floor: int) -> int:
+    """The smallest object kept for one dataset's frames: :data:`MIN_SIZE_FRACTION` of
+    the :data:`SIZE_QUANTILE` quantile of the sizes of its gold objects, never below
+    `floor` (the model's own ``min_size``); `floor` without gold objects. Fragments
+    far smaller than any annotated cell (the debris a universal model leaves in
+    DIC-HeLa's textured background) go; the cells stay."""
+    sizes = np.concatenate([gold_sizes(Path(d), seq) for d, seqs in data for seq in seqs]
+                           or [np.empty(0)])
+    if not len(sizes):
+        return int(floor)
+    return max(int(floor), round(MIN_SIZE_FRACTION * float(np.quantile(sizes, SIZE_QUANTILE))))
 
 
 def default_grid(config: ModelConfig, split: float | None = None) -> list[dict]:
@@ -317,6 +338,7 @@ def _calibrate_dataset(net, config: ModelConfig, name: str, frames: list[ValFram
                               cache=gold_cache)
     tuned = apply_refine(tuned, refine)
     settings = {k: v for k, v in tuned.postprocess.items() if k in THRESHOLD_KEYS}
+    settings["min_size"] = dataset_min_size(own_data, config.postprocess.get("min_size", 0))
     log(f"{name}: " + _describe(settings) + f" (held-out SEG {results[0]['SEG']:.4f}"
         + (f", DET {results[0]['DET']:.4f}" if "DET" in results[0] else "") + ")")
     return settings, {"calibration": results[:3], "refine": refine[:3]}

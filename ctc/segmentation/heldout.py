@@ -132,6 +132,18 @@ def gold_solidities(dataset_dir: Path, sequence: str, min_size: int = 0) -> np.n
     return np.asarray(values, float)
 
 
+def gold_sizes(dataset_dir: Path, sequence: str) -> np.ndarray:
+    """Size (pixels, or voxels of fully annotated volumes) of every gold object of a
+    sequence."""
+    seg_dir = Path(dataset_dir) / f"{sequence}_GT" / "SEG"
+    if not seg_dir.is_dir():
+        return np.empty(0)
+    seg = find_frames(seg_dir, SEG_PREFIX, required=False)
+    counts = [np.bincount(read_mask(path).ravel())[1:] for path in seg.paths.values()]
+    sizes = np.concatenate(counts or [np.empty(0, int)])
+    return sizes[sizes > 0]
+
+
 def jaccard_sum(gold: np.ndarray, pred: np.ndarray) -> tuple[float, int]:
     """Sum of the SEG Jaccard indices of the gold objects of one frame, and their count."""
     m = match_frame(gold, pred)

@@ -89,8 +89,13 @@ def predict_image(net: UNet, image: np.ndarray, *, tile: int = 512, overlap: int
 def predict_volume(net: UNet, volume: np.ndarray, *, context: int = 0, **kwargs) -> np.ndarray:
     """Probabilities (C, Z, H, W) of a 3D frame, predicted slice by slice (each with
     `context` slices on either side, :func:`ctc.segmentation.data.slice_context`)."""
-    return np.stack([predict_image(net, slice_context(volume, z, context), **kwargs)
-                     for z in range(volume.shape[0])], axis=1)
+    out = None
+    for z in range(volume.shape[0]):  # written into place: no list of slices beside it
+        prob = predict_image(net, slice_context(volume, z, context), **kwargs)
+        if out is None:
+            out = np.empty((prob.shape[0], volume.shape[0], *prob.shape[1:]), np.float32)
+        out[:, z] = prob
+    return out
 
 
 def predict_frame(net: UNet, image: np.ndarray, *, context: int = 0, **kwargs) -> np.ndarray:

@@ -24,6 +24,10 @@ ARCHS = {"unet": (NetConfig, UNet), "gruunet": (GRUUConfig, GRUUNet), "rshn": (R
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.pt"
 
+#: Post-processing settings calibrated per dataset (``ModelConfig.dataset_postprocess``):
+#: the thresholds and the smallest object kept.
+DATASET_KEYS = (*THRESHOLD_KEYS, "min_size")
+
 
 @dataclass
 class ModelConfig:
@@ -131,7 +135,7 @@ class ModelConfig:
             return self
         base = {k: v for k, v in self.postprocess.items() if k not in THRESHOLD_KEYS}
         return replace(self, postprocess={**base, **{k: v for k, v in settings.items()
-                                                     if k in THRESHOLD_KEYS}})
+                                                     if k in DATASET_KEYS}})
 
     def to_dict(self) -> dict:
         out = asdict(self)

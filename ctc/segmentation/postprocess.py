@@ -35,19 +35,28 @@ def _sequential(labels: np.ndarray) -> np.ndarray:
     return lut[labels]
 
 
-def correct_prior(prob: np.ndarray, weights) -> np.ndarray:
+def correct_prior(prob: np.ndarray, weights, overwrite: bool = False) -> np.ndarray:
     """Undo the bias of class-weighted training: p_c / w_c (argmax only is affected).
 
     A classifier trained with class weights w_c estimates probabilities
     proportional to w_c times the true ones; dividing removes the pull towards
     the heavily weighted cell and boundary classes in ambiguous regions.
+    `overwrite` divides `prob` itself (no copy of a 3D volume's probabilities).
     """
     if weights is None:
         return prob
     w = np.asarray(weights, dtype=prob.dtype).reshape((-1,) + (1,) * (prob.ndim - 1))
-    out = prob.copy()
+    out = prob if overwrite else prob.copy()
     out[: len(w)] /= w
     return out
+
+
+def class_map(prob: np.ndarray) -> np.ndarray:
+    """The most probable of the three classes (uint8), ties to the first, as
+    ``prob[:3].argmax(0)`` but without its int64 volume."""
+    classes = (prob[CELL] > prob[BACKGROUND]).astype(np.uint8)
+    classes[prob[BOUNDARY] > np.maximum(prob[BACKGROUND], prob[CELL])] = BOUNDARY
+    return classes
 
 
 def prominent_peaks(image: np.ndarray, h: float) -> np.ndarray:
@@ -195,14 +204,24 @@ def _in_plane(function, image: np.ndarray, *args) -> np.ndarray:
     """
     if image.ndim == 2:
         return function(image, *args)
-    return np.stack([function(plane, *args) for plane in image])
+    first = function(image[0], *args)
+    out = np.empty((len(image), *first.shape), first.dtype)  # no list of slices beside it
+    out[0] = first
+    for z in range(1, len(image)):
+        out[z] = function(image[z], *args)
+    return out
+
+
+def _farther_than(mask: np.ndarray, distance: float) -> np.ndarray:
+    """Where `mask` lies more than `distance` pixels from its outside (2D)."""
+    return ndi.distance_transform_edt(mask) > distance
 
 
 def three_class_instances(prob: np.ndarray, *, iterations: int = 2, min_size: int = 20,
                           fill_holes: bool = True, method: str = "components",
                           seed_threshold: float = 0.85, foreground_threshold: float = 0.5,
-                          h: float | None = None, spacing: tuple[float, ...] | None = None
-                          ) -> np.ndarray:
+                          h: float | None = None, spacing: tuple[float, ...] | None = None,
+                          overwrite: bool = False) -> np.ndarray:
     """Instances from background/cell/boundary probabilities (C, ...).
 
     ``method="components"``: connected components of the cell class (argmax),
@@ -233,13 +252,18 @@ def three_class_instances(prob: np.ndarray, *, iterations: int = 2, min_size: in
     3D probabilities (C, Z, Y, X), stacked from 2D predictions of the slices,
     give 3D instances: components and seeds are connected across slices, the
     boundary ring and the growth over it stay in-plane, and distances use the
-    voxel `spacing` (z, y, x relative to x; isotropic when None).
+    voxel `spacing` (z, y, x relative to x; isotropic when None). `overwrite` lets
+    the method normalise `prob` in place, sparing a copy of a 3D volume.
     """
-    classes = prob[:3].argmax(0)
-    between = _in_plane(ndi.distance_transform_edt, classes != BACKGROUND) > iterations
+    classes = class_map(prob)
+    between = _in_plane(_farther_than, classes != BACKGROUND, iterations)
     outer_ring = (classes == BOUNDARY) & ~between
     if method in ("watershed", "distance", "markers"):
-        p = prob[:3] / np.maximum(prob[:3].sum(0), 1e-12)
+        if overwrite:
+            p = prob[:3]
+            p /= np.maximum(p.sum(0), 1e-12)
+        else:
+            p = prob[:3] / np.maximum(prob[:3].sum(0), 1e-12)
         foreground = (p[BACKGROUND] < 1 - foreground_threshold) & ~outer_ring
         if method == "markers":
             if prob.shape[0] < 4:
@@ -301,7 +325,8 @@ def instances(prob: np.ndarray, task: str, *, iterations: int = 2, min_size: int
               seed_threshold: float | None = None, foreground_threshold: float = 0.5,
               h: float | None = None, split: float | None = None,
               refine: float | None = None, image: np.ndarray | None = None,
-              spacing: tuple[float, ...] | None = None) -> np.ndarray:
+              spacing: tuple[float, ...] | None = None, overwrite: bool = False
+              ) -> np.ndarray:
     """Instance labels (uint16) from the probabilities of a model of `task`.
 
     `class_weights` are those of the training loss, whose bias is removed
@@ -315,13 +340,14 @@ def instances(prob: np.ndarray, task: str, *, iterations: int = 2, min_size: int
     (:func:`ctc.segmentation.refine.refine_outlines`); it is calibrated on 2D
     frames and left out for 3D probabilities (C, Z, Y, X), whose instances are
     3D bodies (split by their 3D shape); `spacing` is their voxel size
-    relative to x.
+    relative to x. `overwrite`: `prob` is scratch and may be changed (inference,
+    where a 3D volume's copies would dominate the memory).
     """
     if prob.ndim == 4:
         refine = None
     if refine is not None and image is None:
         raise ValueError("post-processing 'refine' needs the image the probabilities came from")
-    prob = correct_prior(prob, class_weights)
+    prob = correct_prior(prob, class_weights, overwrite)
     if seed_threshold is None and method == "markers":
         seed_threshold = MARKER_DEFAULTS["seed_threshold"]
     seed = {} if seed_threshold is None else {"seed_threshold": seed_threshold}
@@ -329,9 +355,12 @@ def instances(prob: np.ndarray, task: str, *, iterations: int = 2, min_size: int
         labels = border_instances(prob, min_size=min_size, fill_holes=fill_holes,
                                   foreground_threshold=foreground_threshold, **seed)
     else:
+        # the prior correction copied `prob` unless it may be overwritten anyway
         labels = three_class_instances(prob, iterations=iterations, min_size=min_size,
                                        fill_holes=fill_holes, method=method, spacing=spacing,
-                                       foreground_threshold=foreground_threshold, h=h, **seed)
+                                       foreground_threshold=foreground_threshold, h=h,
+                                       overwrite=overwrite or class_weights is not None,
+                                       **seed)
     if split is not None:
         labels = split_clumps(labels, split,
                               spacing=spacing if labels.ndim == 3 else None)

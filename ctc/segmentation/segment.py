@@ -76,7 +76,7 @@ def segment_image(net, config: ModelConfig, image: np.ndarray, device, *,
                                 "a U-Net-family model for 3D volumes")
         prob = predict_frame(net, image, tile=post.get("tile", 512), context=config.context,
                              overlap=post.get("overlap", 64), tta=tta, device=device)
-        return probabilities_to_instances(prob, config, image, spacing=spacing)
+        return probabilities_to_instances(prob, config, image, spacing=spacing, overwrite=True)
     if config.task == "embedding":
         tile = post.get("tile", 512)
         h, w = image.shape
@@ -93,23 +93,23 @@ def segment_image(net, config: ModelConfig, image: np.ndarray, device, *,
         return tiles[0][2] if len(tiles) == 1 else stitch_tiles(tiles, (h, w))
     prob = predict_frame(net, image, tile=post.get("tile", 512), context=config.context,
                          overlap=post.get("overlap", 64), tta=tta, device=device)
-    return probabilities_to_instances(prob, config, image)
+    return probabilities_to_instances(prob, config, image, overwrite=True)
 
 
 def probabilities_to_instances(prob: np.ndarray, config: ModelConfig,
                                image: np.ndarray | None = None, *,
                                spacing: tuple[float, ...] | None = None,
-                               **override) -> np.ndarray:
+                               overwrite: bool = False, **override) -> np.ndarray:
     """Instance labels from a model's probabilities with its post-processing settings.
 
     `image` is the normalised image the probabilities came from (needed by the
     ``refine`` setting); `spacing` the voxel size of 3D probabilities relative
     to x; `override` replaces settings of ``config.postprocess`` (threshold
-    calibration).
+    calibration); `overwrite`: `prob` may be changed (:func:`instances`).
     """
     post = {**config.postprocess, **override}
     thresholds = {k: post[k] for k in THRESHOLD_KEYS if k in post}
     return instances(prob, config.task, iterations=config.iterations,
                      min_size=post.get("min_size", 20), fill_holes=post.get("fill_holes", True),
                      class_weights=class_weights(config.loss), image=image,
-                     spacing=spacing, **thresholds)
+                     spacing=spacing, overwrite=overwrite, **thresholds)
