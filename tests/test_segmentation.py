@@ -501,7 +501,11 @@ def test_multi_dataset_models_calibrate_and_segment_per_dataset(tmp_path, monkey
     assert config.dataset_postprocess["Toy-Sparse"]["method"] == "components"
     assert set(config.scores["dataset_calibration"]) == {"Toy-Dense", "Toy-Sparse"}
     assert load_config(model).dataset_postprocess == config.dataset_postprocess
-    assert config.for_dataset("Toy-Sparse").postprocess["min_size"] == 2
+    # the smallest object kept: a quarter of the smallest gold objects of each dataset
+    assert config.for_dataset("Toy-Sparse").postprocess["min_size"] == round(disc.sum() / 4)
+    halves = min((truth == 1).sum(), (truth == 2).sum())
+    assert config.for_dataset("Toy-Dense").postprocess["min_size"] == round(halves / 4)
+    assert config.postprocess["min_size"] == 2  # pooled: the model's own
     assert config.for_dataset("Unseen") is config
 
     # inference takes the setting of the folder's dataset; an unseen dataset the pooled one
@@ -951,3 +955,39 @@ def test_joint_step_weighs_datasets_like_accumulation_and_keeps_batch_norm_consi
     bn.reset_running_stats()
     accumulated_step(optimizer, [0, 1, 2], lambda i: bn(sets[i]).pow(2).mean())
     assert not torch.allclose(bn.running_mean, mixture, atol=0.5)
+
+
+def test_class_map_and_overwriting_post_processing_match_the_plain_forms():
+    """The memory-sparing forms used at inference give the labels of the plain ones:
+    the uint8 class map is argmax (ties to the first class), and post-processing that
+    may overwrite its probabilities labels as one that copies them."""
+    from ctc.segmentation.postprocess import class_map, instances
+
+    rng = np.random.default_rng(0)
+    prob = rng.random((3, 6, 40, 40)).astype(np.float32)
+    prob[:, 0, :5] = 0.5  # three-way ties
+    prob[2, 1, :5] = prob[1, 1, :5]  # cell-boundary ties
+    prob /= prob.sum(0)
+    assert class_map(prob).dtype == np.uint8
+    assert np.array_equal(class_map(prob), prob.argmax(0))
+    # two touching discs in every slice, a boundary ring around each, noise on top
+    yy, xx = np.mgrid[:40, :40]
+    discs = [(yy - 20) ** 2 + (xx - cx) ** 2 <= 8 ** 2 for cx in (11, 27)]
+    rim = np.zeros((40, 40), bool)
+    for d in discs:
+        rim |= d & ~ndi.binary_erosion(d, iterations=2)
+    inside = (discs[0] | discs[1]) & ~rim
+    smooth = np.where(inside, [[[0.05]], [[0.9]], [[0.05]]],
+                      np.where(rim, [[[0.1]], [[0.3]], [[0.6]]], [[[0.9]], [[0.05]], [[0.05]]]))
+    smooth = np.repeat(smooth[:, None], 6, axis=1) + rng.random((3, 6, 40, 40)) * 0.1
+    smooth = (smooth / smooth.sum(0)).astype(np.float32)
+    for method in ("components", "watershed", "distance"):
+        for weights in (None, (1.0, 2.0, 5.0)):
+            kept = smooth.copy()
+            plain = instances(kept, "three_class", method=method, class_weights=weights,
+                              min_size=2, spacing=(2.0, 1.0, 1.0))
+            assert np.array_equal(kept, smooth)  # not overwritten unless allowed
+            scratch = smooth.copy()
+            fast = instances(scratch, "three_class", method=method, class_weights=weights,
+                             min_size=2, spacing=(2.0, 1.0, 1.0), overwrite=True)
+            assert np.array_equal(plain, fast) and plain.max() > 0
