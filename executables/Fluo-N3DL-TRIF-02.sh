@@ -4,9 +4,9 @@
 # Prerequisites: Linux; Python >= 3.10 with numpy, scipy, scikit-image, tifffile, networkx, pandas, numba, tqdm, torch
 #   (pip install -r requirements.txt); an NVIDIA GPU with CUDA is used when
 #   present, else the CPU. No internet access is needed.
-# Parameters: the model universal-2d (architecture, post-processing and tracking
+# Parameters: the model nuclei-3d (architecture, post-processing and tracking
 #   parameters in its config.json); training data configuration GT+ST.
-# Model universal-2d was trained on DIC-C2DH-HeLa, Fluo-C2DL-MSC, Fluo-N2DH-GOWT1, Fluo-N2DH-SIM+, PhC-C2DH-U373:
+# Model nuclei-3d was trained on DIC-C2DH-HeLa, Fluo-C2DL-MSC, Fluo-N2DH-GOWT1, Fluo-N2DH-SIM+, Fluo-N3DH-SYNTH, Fluo-N3DH-SYNTHZ5, PhC-C2DH-U373:
 #   it has NOT seen this dataset (see models/README.md, leave-one-dataset-out, for what to expect).
 # Run from the folder holding this script:  ./Fluo-N3DL-TRIF-02.sh
 #   input  ../Fluo-N3DL-TRIF/02       (tTTT.tif)
@@ -16,7 +16,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$HERE"
 [ -d "$ROOT/models" ] || ROOT="$(dirname "$HERE")"   # in the repository: executables/..
-MODEL="$ROOT/models/universal-2d"
+MODEL="$ROOT/models/nuclei-3d"
 INPUT="../Fluo-N3DL-TRIF/02"
 if [ ! -f "$MODEL/weights.pt" ]; then
     echo "Fluo-N3DL-TRIF-02.sh: model not found: $MODEL (ship models/ beside this script;" \

@@ -34,10 +34,10 @@ def test_jobs_follow_the_shipped_models_and_fine_tuning_order():
     for job in jobs:
         if job["init"]:  # a fine-tuned model trains after the model it starts from
             assert names.index(job["init"]) < names.index(job["name"])
-    tuned = next(j for j in jobs if j["name"] == "PhC-C2DH-U373-universal-tuned")
+    tuned = next(j for j in jobs if j["name"] == "nuclei-3d")
     assert tuned["init"] == "universal-2d"
-    chosen = gpu_batch.select(jobs, ["PhC-C2DH-U373-universal-tuned"])
-    assert [j["name"] for j in chosen] == ["universal-2d", "PhC-C2DH-U373-universal-tuned"]
+    chosen = gpu_batch.select(jobs, ["nuclei-3d"])
+    assert [j["name"] for j in chosen] == ["universal-2d", "nuclei-3d"]
     with pytest.raises(SystemExit, match="unknown jobs"):
         gpu_batch.select(jobs, ["no-such-model"])
 
@@ -66,12 +66,14 @@ def test_u373_training_part_is_made_again_where_its_run_folder_is_gone(ctc_data,
 def test_tiny_batch_packs_trains_and_unpacks_on_cpu(ctc_data, tmp_path):
     script = [sys.executable, str(REPO / "eval" / "gpu_batch.py")]
     pack = tmp_path / "pack"
-    only = "DIC-C2DH-HeLa-01-rshn,Fluo-C2DL-MSC-universal-tuned"
+    only = "DIC-C2DH-HeLa-01-rshn,nuclei-3d"
     subprocess.run([*script, "pack", "--out", str(pack), "--data", str(ctc_data), "--tiny",
                     "--only", only], check=True, capture_output=True, text=True)
     summary = json.loads((pack / "jobs.json").read_text())
     assert [j["name"] for j in summary["jobs"]] == [
-        "universal-2d", "DIC-C2DH-HeLa-01-rshn", "Fluo-C2DL-MSC-universal-tuned"]
+        "universal-2d", "DIC-C2DH-HeLa-01-rshn", "nuclei-3d"]
+    assert summary["simulated"] == ["Fluo-N3DH-SYNTH", "Fluo-N3DH-SYNTHZ5"]
+    assert not list((pack / "data" / "Fluo-N3DH-SYNTH").glob("*/*.tif"))  # settings only
     assert summary["mib"] <= summary["budget_mib"]
     assert summary["tree_mib"] + summary["mib"] <= gpu_batch.TRANSFER_MIB
     dic = summary["frames"]["DIC-C2DH-HeLa 01"]  # the recurrent job's two windows of 3
@@ -94,7 +96,7 @@ def test_tiny_batch_packs_trains_and_unpacks_on_cpu(ctc_data, tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     from ctc.segmentation.model import load_model
 
-    config, net = load_model(models / "Fluo-C2DL-MSC-universal-tuned")
+    config, net = load_model(models / "nuclei-3d")
     assert config.training["steps_done"] == 2
     assert Path(config.training["init"]).name == "universal-2d"  # fine-tuned from the batch's
     state = torch.load(models / "universal-2d" / "weights.pt", weights_only=True)
