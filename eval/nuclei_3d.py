@@ -33,22 +33,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cross_video import post_label  # noqa: E402  (eval/ is this script's folder)
-from universal import replace_readme_section  # noqa: E402
+from universal import copy_model, replace_readme_section, score_run  # noqa: E402
 
-from ctc.lineage import read_tracks  # noqa: E402
-from ctc.metrics import evaluate  # noqa: E402
-from ctc.pipeline import run_sequence  # noqa: E402
 from ctc.segmentation.data import Augment  # noqa: E402
-from ctc.segmentation.model import WEIGHTS_FILE, load_config, write_config  # noqa: E402
+from ctc.segmentation.model import load_config  # noqa: E402
 from ctc.segmentation.postprocess import THRESHOLD_KEYS  # noqa: E402
 from ctc.segmentation.train import CHECKPOINT, TrainConfig, train  # noqa: E402
 from ctc.synth import SynthConfig, synth_dataset  # noqa: E402
@@ -112,26 +107,16 @@ def main() -> None:
     for name in SIMULATED:
         dataset = args.runs / "data" / name
         config = load_config(model_dir).for_dataset(name)
-        res = args.runs / f"nuclei-3d-{name}-02_RES"
-        if res.exists():
-            shutil.rmtree(res)
-        start = time.perf_counter()
-        report = run_sequence(dataset, "02", model_dir, out_dir=res, device=args.device)
-        seconds = time.perf_counter() - start
-        scores = evaluate(dataset / "02_GT", res, "SEG,DET,TRA,CT,TF")
+        measured = score_run(dataset, "02", model_dir, args.runs / f"nuclei-3d-{name}-02_RES",
+                             args.device)
         synth = SIMULATED[name]
         row = {"model": "nuclei-3d", "dataset": name, "test": "02",
                "volume": f"{synth.depth}x{synth.shape[0]}x{synth.shape[1]}, z step "
                          f"{synth.z_step}",
-               "SEG": scores.SEG, "DET": scores.DET, "TRA": scores.TRA, "FP": scores.FP,
-               "CT": scores.measures.get("CT"), "TF": scores.measures.get("TF"),
-               "tracks": len(read_tracks(res / "res_track.txt")),
-               "gt_tracks": len(read_tracks(dataset / "02_GT" / "TRA" / "man_track.txt")),
-               "valid": report.valid, "training_minutes": config.training.get("minutes"),
+               **measured, "training_minutes": config.training.get("minutes"),
                "steps": config.training.get("steps_done"),
                "postprocess": {k: config.postprocess[k] for k in THRESHOLD_KEYS
-                               if k in config.postprocess},
-               "inference_seconds": round(seconds, 1)}
+                               if k in config.postprocess}}
         print(json.dumps(row), flush=True)
         rows.append(row)
     results.write_text(json.dumps(rows, indent=1))
@@ -139,14 +124,7 @@ def main() -> None:
 
 def ship(source: Path, rows: list[dict], target: Path) -> None:
     """Copy the model into `target` with its rows and write its models/README.md section."""
-    config = load_config(source)
-    if "minutes" not in config.training:
-        raise SystemExit(f"{source}: training has not finished")
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(source / WEIGHTS_FILE, target / WEIGHTS_FILE)
-    config.training.pop("history", None)
-    config.scores["protocols"] = rows
-    write_config(target, config)
+    copy_model(source, target, rows)
     lines = [f"{README_SECTION}\n\n"
              f"`{target.name}`, written by `python eval/nuclei_3d.py --ship {target.name}` "
              "(how it is trained: the script's docstring): the U-Net of `universal-2d` trained "

@@ -194,30 +194,18 @@ def main() -> None:
         for dataset, sequence in tests:
             config = load_config(model_dir).for_dataset(dataset.name)
             res = args.runs / f"{tag}-{dataset.name}-{sequence}_RES"
-            if res.exists():
-                shutil.rmtree(res)
-            start = time.perf_counter()
-            report = run_sequence(dataset, sequence, model_dir, out_dir=res,
-                                  device=args.device)
-            seconds = time.perf_counter() - start
-            scores = evaluate(dataset / f"{sequence}_GT", res, "SEG,DET,TRA,CT,TF")
+            measured = score_run(dataset, sequence, model_dir, res, args.device)
             test = sequence + (" (frames 57-114)" if dataset.name == "PhC-C2DH-U373"
                                and args.protocol in ("cross", "finetune") else "")
             row = {"model": tag, "protocol": args.protocol, "dataset": dataset.name,
-                   "test": test, "SEG": scores.SEG, "DET": scores.DET, "TRA": scores.TRA,
-                   "FP": scores.FP, "CT": scores.measures.get("CT"),
-                   "TF": scores.measures.get("TF"),
-                   "tracks": len(read_tracks(res / "res_track.txt")),
-                   "gt_tracks": len(read_tracks(dataset / f"{sequence}_GT" / "TRA"
-                                                / "man_track.txt")),
-                   "valid": report.valid, "training_minutes": config.training.get("minutes"),
+                   "test": test, **measured,
+                   "training_minutes": config.training.get("minutes"),
                    "steps": config.training.get("steps_done"),
                    "best_step": config.scores.get("step"),
                    "postprocess": {k: config.postprocess[k] for k in DATASET_KEYS
                                    if k in config.postprocess},
                    "min_track_length": config.tracking.get("min_track_length", 0),
-                   "forward": "joint" if config.training.get("joint") else "separate",
-                   "inference_seconds": seconds}
+                   "forward": "joint" if config.training.get("joint") else "separate"}
             print(json.dumps(row), flush=True)
             record(results, row)
     rows = json.loads(results.read_text()) if results.exists() else []
@@ -238,6 +226,36 @@ def row_post(row: dict) -> str:
     size = (row.get("postprocess") or {}).get("min_size")
     return (post_label(row) + (f" + objects >= {size} px" if size and size > MIN_SIZE else "")
             + (f" + tracks >= {length} frames" if length > 1 else ""))
+
+
+def score_run(dataset: Path, sequence: str, model_dir: Path, res: Path, device: str) -> dict:
+    """Segment and track ``dataset/sequence`` with the model into `res` (replaced), and
+    score it: SEG, DET, TRA, FP, CT, TF, result and GT track counts, validity, seconds."""
+    if res.exists():
+        shutil.rmtree(res)
+    start = time.perf_counter()
+    report = run_sequence(dataset, sequence, model_dir, out_dir=res, device=device)
+    seconds = time.perf_counter() - start
+    gt = dataset / f"{sequence}_GT"
+    scores = evaluate(gt, res, "SEG,DET,TRA,CT,TF")
+    return {"SEG": scores.SEG, "DET": scores.DET, "TRA": scores.TRA, "FP": scores.FP,
+            "CT": scores.measures.get("CT"), "TF": scores.measures.get("TF"),
+            "tracks": len(read_tracks(res / "res_track.txt")),
+            "gt_tracks": len(read_tracks(gt / "TRA" / "man_track.txt")),
+            "valid": report.valid, "inference_seconds": seconds}
+
+
+def copy_model(source: Path, target: Path, rows: list[dict]) -> None:
+    """Copy a finished model folder into `target` (weights + config.json without the
+    training history), its measured `rows` under ``scores["protocols"]``."""
+    config = load_config(source)
+    if "minutes" not in config.training:
+        raise SystemExit(f"{source}: training has not finished")
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source / WEIGHTS_FILE, target / WEIGHTS_FILE)
+    config.training.pop("history", None)
+    config.scores["protocols"] = rows
+    write_config(target, config)
 
 
 def row_forward(row: dict) -> str:
@@ -282,15 +300,7 @@ network together; its batch-norm statistics were a blend no training batch had
 def ship(runs: Path, rows: list[dict], names: dict[str, str], models: Path) -> None:
     """Copy the runs `names` (tag -> model name) into `models` and rewrite the README section."""
     for tag, name in names.items():
-        source, target = runs / tag, models / name
-        config = load_config(source)
-        if "minutes" not in config.training:
-            raise SystemExit(f"{source}: training has not finished")
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy(source / WEIGHTS_FILE, target / WEIGHTS_FILE)
-        config.training.pop("history", None)
-        config.scores["protocols"] = [r for r in rows if r["model"] == tag]
-        write_config(target, config)
+        copy_model(runs / tag, models / name, [r for r in rows if r["model"] == tag])
     shipped = {tag: name for tag, name in names.items()}
     lines = [SECTION_INTRO.format(section=README_SECTION)]
     for r in rows:
