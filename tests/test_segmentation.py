@@ -522,6 +522,40 @@ def test_multi_dataset_models_calibrate_and_segment_per_dataset(tmp_path, monkey
     assert unseen.max() == 1 and dense.max() == 2
 
 
+def test_single_dataset_calibration_takes_its_size_floor_from_the_gold_objects(
+        tmp_path, monkeypatch):
+    import ctc.pipeline
+    import ctc.segmentation.calibrate as calibrate_module
+    from ctc.segmentation.model import load_config, write_config
+
+    yy, xx = np.mgrid[:40, :60]
+    disc = (yy - 20) ** 2 + (xx - 12) ** 2 <= 9 ** 2
+    debris = (yy - 20) ** 2 + (xx - 48) ** 2 <= 3 ** 2  # bright, but no cell in the truth
+    cell = np.where(disc | debris, 0.95, 0.05)
+    write_probability_dataset(tmp_path / "Toy-Lone",
+                              np.stack([1 - cell - 0.01, cell, np.full_like(cell, 0.01)]),
+                              disc.astype(np.uint16))
+    model = tmp_path / "model"
+    model.mkdir()
+    write_config(model, ModelConfig(net=TINY, iterations=1, loss={"name": "nfl"},
+                                    normalization="minmax",
+                                    postprocess={"min_size": 2, "tile": 64, "tta": "none"}))
+    monkeypatch.setattr(calibrate_module, "load_model",
+                        lambda folder, device="cpu": (load_config(folder), CellFromImage()))
+    config = calibrate_module.calibrate_model(model, [(tmp_path / "Toy-Lone", ["01"])],
+                                              val_frames=1, device="cpu",
+                                              log=lambda *_: None, progress=False)
+    assert config.postprocess["min_size"] == round(disc.sum() / 4) > debris.sum()
+    assert load_config(model).postprocess["min_size"] == config.postprocess["min_size"]
+    assert not config.dataset_postprocess
+    # segmented with the calibrated setting, the debris is gone and the cell stays
+    monkeypatch.setattr(ctc.pipeline, "load_model",
+                        lambda folder, device="cpu": (load_config(folder), CellFromImage()))
+    labels = next(ctc.pipeline.segment_frames(model, tmp_path / "Toy-Lone" / "01",
+                                              device="cpu"))
+    assert labels.max() == 1 and not labels[debris].any() and labels[disc].all()
+
+
 # --- training, resume, ctc run -------------------------------------------------------
 
 

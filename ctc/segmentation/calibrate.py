@@ -281,13 +281,20 @@ def calibrate_saved_model(model_dir: str | Path, frames: list[ValFrame], device,
     objects set the clump-split solidity (:func:`split_threshold`) and its
     gold frames choose the outline refinement (:func:`calibrate_refine`).
 
-    A model trained on several datasets is also calibrated on each dataset's
+    A model trained on one dataset first takes that dataset's smallest object
+    (:func:`dataset_min_size`) as its ``min_size``. A model trained on several
+    datasets is also calibrated on each dataset's
     own held-out frames and gold frames, into ``dataset_postprocess``
     (:meth:`ModelConfig.for_dataset`); the pooled setting stays for datasets it
     never saw.
     """
     config, net = load_model(model_dir, device)
     names = sorted({f.dataset for f in frames})
+    if len({Path(d).resolve() for d, _ in data}) == 1:
+        # one dataset: its gold object sizes set the smallest object kept before the
+        # thresholds are chosen (a pooled model keeps its own floor for unseen datasets)
+        config.postprocess["min_size"] = dataset_min_size(
+            list(data), config.postprocess.get("min_size", 0))
     # several datasets: each gold frame is predicted, and its solidities read, once for
     # the pooled calibration and the per-dataset ones
     gold_cache = {} if len(names) > 1 else None
