@@ -42,12 +42,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from ctc.lineage import read_tracks  # noqa: E402
 from ctc.metrics import evaluate  # noqa: E402
 from ctc.pipeline import run_sequence  # noqa: E402
-from ctc.segmentation.calibrate import calibrate_model  # noqa: E402
+from ctc.segmentation.calibrate import calibrate_model, calibrate_tracking  # noqa: E402
 from ctc.segmentation.data import NORMALIZATIONS, Augment  # noqa: E402
 from ctc.segmentation.gruunet import GRUUConfig  # noqa: E402
 from ctc.segmentation.model import (  # noqa: E402
+    DATASET_KEYS,
     ModelConfig,
     build_net,
     load_config,
@@ -101,6 +103,9 @@ def main() -> None:
     parser.add_argument("--recalibrate", action="store_true",
                         help="choose the post-processing of finished models again with the "
                              "current grid (held-out training frames) before evaluating")
+    parser.add_argument("--tracking", action="store_true",
+                        help="also drop tracks shorter than a minimum chosen on the whole "
+                             "training sequence (ctc calibrate --tracking) before evaluating")
     parser.add_argument("--train-on", default="01,02",
                         help="training sequences to run (default both: 01->02 and 02->01)")
     args = parser.parse_args()
@@ -154,37 +159,58 @@ def main() -> None:
                 config.postprocess = {k: v for k, v in config.postprocess.items()
                                       if k not in THRESHOLD_KEYS} | {"method": "components"}
             write_config(model_dir, config)
+            if args.tracking and config.task != "embedding":
+                # drop tracks shorter than a minimum weighed on the training sequence
+                config = calibrate_tracking(model_dir, [(args.data / name, [train_seq])],
+                                            device=args.device, progress=False)
             res = args.runs / f"{tag}-on-{test_seq}_RES"
-            if res.exists():
-                shutil.rmtree(res)
-            start = time.perf_counter()
-            report = run_sequence(args.data / name, test_seq, model_dir, out_dir=res,
-                                  device=args.device)
-            seconds = time.perf_counter() - start
-            scores = evaluate(args.data / name / f"{test_seq}_GT", res, "SEG,DET,TRA")
+            measured = score_run(args.data / name, test_seq, model_dir, res, args.device)
             frames = len(list((args.data / name / test_seq).glob("t*.tif")))
             row = {"dataset": name, "arch": args.arch, "train": train_seq, "test": test_seq,
-                   "truth": s["truth"], "markers": config.markers, "SEG": scores.SEG,
-                   "DET": scores.DET, "TRA": scores.TRA, "valid": report.valid,
+                   "truth": s["truth"], "markers": config.markers, **measured,
                    "training_minutes": config.training.get("minutes"),
                    "steps": config.training.get("steps_done"),
                    "best_step": config.scores.get("step"),
-                   "postprocess": {k: config.postprocess[k] for k in THRESHOLD_KEYS
+                   "postprocess": {k: config.postprocess[k] for k in DATASET_KEYS
                                    if k in config.postprocess},
-                   "inference_seconds": seconds,
-                   "seconds_per_frame": seconds / max(frames, 1),
+                   "min_track_length": config.tracking.get("min_track_length", 0),
+                   "seconds_per_frame": measured["inference_seconds"] / max(frames, 1),
                    "parameters": count_parameters(build_net(config))}
             print(json.dumps(row), flush=True)
             rows = record(results, row)  # kept even if a later run is interrupted
     print(f"\n{'dataset':16s} {'arch':8s} {'train->test':11s} {'SEG':>6s} {'DET':>6s} "
-          f"{'TRA':>6s} {'minutes':>7s} {'steps':>6s} {'params':>9s} {'s/frame':>7s} post")
+          f"{'TRA':>6s} {'FP':>5s} {'tracks':>9s} {'CT':>6s} {'TF':>6s} {'minutes':>7s} "
+          f"{'steps':>6s} {'params':>9s} {'s/frame':>7s} post")
     for r in sorted(rows, key=key):
         params = r.get("parameters")
         per_frame = r.get("seconds_per_frame")
         print(f"{r['dataset']:16s} {r.get('arch', 'unet'):8s} {r['train']}->{r['test']:7s} "
-              f"{r['SEG']:6.3f} {r['DET']:6.3f} {r['TRA']:6.3f} {r['training_minutes']:7.1f} "
+              f"{r['SEG']:6.3f} {r['DET']:6.3f} {r['TRA']:6.3f} {r.get('FP', '-'):>5} "
+              f"{r.get('tracks', '-'):>4}/{r.get('gt_tracks', '-'):<4} "
+              f"{_number(r.get('CT'))} {_number(r.get('TF'))} {r['training_minutes']:7.1f} "
               f"{r['steps']:6d} {params if params else '-':>9} "
               f"{f'{per_frame:.2f}' if per_frame else '-':>7} {post_label(r)}")
+
+
+def _number(value: float | None) -> str:
+    return f"{value:6.3f}" if value is not None else f"{'-':>6s}"
+
+
+def score_run(dataset: Path, sequence: str, model_dir: Path, res: Path, device: str) -> dict:
+    """Segment and track ``dataset/sequence`` with the model into `res` (replaced), and
+    score it: SEG, DET, TRA, FP, CT, TF, result and GT track counts, validity, seconds."""
+    if res.exists():
+        shutil.rmtree(res)
+    start = time.perf_counter()
+    report = run_sequence(dataset, sequence, model_dir, out_dir=res, device=device)
+    seconds = time.perf_counter() - start
+    gt = dataset / f"{sequence}_GT"
+    scores = evaluate(gt, res, "SEG,DET,TRA,CT,TF")
+    return {"SEG": scores.SEG, "DET": scores.DET, "TRA": scores.TRA, "FP": scores.FP,
+            "CT": scores.measures.get("CT"), "TF": scores.measures.get("TF"),
+            "tracks": len(read_tracks(res / "res_track.txt")),
+            "gt_tracks": len(read_tracks(gt / "TRA" / "man_track.txt")),
+            "valid": report.valid, "inference_seconds": seconds}
 
 
 def post_label(row: dict) -> str:

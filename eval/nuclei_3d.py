@@ -39,8 +39,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cross_video import post_label  # noqa: E402  (eval/ is this script's folder)
-from universal import copy_model, replace_readme_section, score_run  # noqa: E402
+from cross_video import post_label, score_run  # noqa: E402  (eval/ is this script's folder)
+from universal import copy_model, replace_readme_section  # noqa: E402
 
 from ctc.segmentation.data import Augment  # noqa: E402
 from ctc.segmentation.model import load_config  # noqa: E402

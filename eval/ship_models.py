@@ -12,7 +12,8 @@ Usage::
 
     python eval/ship_models.py [--runs /work/runs/cross_video [/work/runs/cv2 ...]]
 
-Several runs folders (each with its ``cross_video.json``) are pooled.
+Several runs folders (each with its ``cross_video.json``) are pooled. Table lines of
+models no recorded row covers stay as they are.
 """
 
 from __future__ import annotations
@@ -51,10 +52,16 @@ sequence and the outline refinement (`refine`) on all its gold frames
 both sequences (`ctc train DATASET --out ...`). The recurrent hourglass rows
 are recipes: its configuration in `eval/recipes/`, its weights not shipped.
 
+FP: false-positive vertices of the TRA graph; tracks: result / GT tracks ("-" for
+rows measured before these were recorded).
+
 | model | net | dataset | trained on | truth | params | training | post-processing | tested on \
-| SEG | DET | TRA |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| SEG | DET | TRA | FP | tracks | CT | TF |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 """
+
+#: Columns of a table line before FP, tracks, CT and TF were recorded.
+OLD_COLUMNS = 12
 
 
 def main() -> None:
@@ -70,13 +77,15 @@ def main() -> None:
             if key not in best or row["SEG"] > best[key]["SEG"]:
                 best[key] = {**row, "runs": runs}
     lines = [HEADER]
+    names: set[str] = set()
     for (dataset, arch), row in sorted(best.items()):
         name = f"{dataset}-{row['train']}" + ("" if arch == "unet" else f"-{arch}")
         source = row["runs"] / name
         config = load_config(source)
         config.training.pop("history", None)
         config.scores["cross_video"] = {k: row[k] for k in (
-            "test", "SEG", "DET", "TRA", "inference_seconds")}
+            "test", "SEG", "DET", "TRA", "FP", "tracks", "gt_tracks", "CT", "TF",
+            "inference_seconds") if k in row}
         params = count_parameters(load_model(source)[1])
         if arch in RECIPE_ONLY:
             args.recipes.mkdir(parents=True, exist_ok=True)
@@ -94,12 +103,37 @@ def main() -> None:
             f"| {shipped} | {net} | {dataset} | {row['train']} | {row['truth']} | {params:,} | "
             f"{row['training_minutes']:.1f} min CPU, {row['steps']} steps | "
             f"{post_label(row)} | {row['test']} | "
-            f"{row['SEG']:.3f} | {row['DET']:.3f} | {row['TRA']:.3f} |\n")
+            f"{row['SEG']:.3f} | {row['DET']:.3f} | {row['TRA']:.3f} | {measured(row)} |\n")
+        names.add(shipped)
     readme = args.out / "README.md"
+    text = readme.read_text() if readme.exists() else ""
+    # lines of models no recorded row covers (measured in a runs folder since cleared) stay
+    lines += [line + "\n" for name, line in table_lines(text).items() if name not in names]
     # the universal models' section is eval/universal.py's; keep it
-    kept = readme.read_text().partition(README_SECTION) if readme.exists() else ("", "", "")
+    kept = text.partition(README_SECTION)
     readme.write_text("".join(lines) + (f"\n{kept[1]}{kept[2]}" if kept[1] else ""))
     print("".join(lines))
+
+
+def measured(row: dict) -> str:
+    """The FP, tracks, CT and TF cells of a row ('-' where the row predates them)."""
+    if row.get("FP") is None:
+        return "- | - | - | -"
+    return (f"{row['FP']} | {row['tracks']} / {row['gt_tracks']} | {row['CT']:.3f} | "
+            f"{row['TF']:.3f}")
+
+
+def table_lines(text: str) -> dict[str, str]:
+    """The model table lines of the README text before the universal section, by the
+    model cell, widened with '-' cells when they predate the FP/tracks/CT/TF columns."""
+    lines = {}
+    for line in text.partition(README_SECTION)[0].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= OLD_COLUMNS and cells[0].startswith("`"):
+            if len(cells) == OLD_COLUMNS:
+                line = line.rstrip() + " - | - | - | - |"
+            lines[cells[0]] = line.strip()
+    return lines
 
 
 if __name__ == "__main__":

@@ -37,10 +37,12 @@ Usage::
         --batch 8 --lr 5e-4
     python eval/universal.py --table            # print every row recorded so far
     python eval/universal.py --ship universal-01=universal-2d [TAG=NAME ...]
+    python eval/universal.py --readme           # the README rows alone
 
 ``--ship`` copies finished models into ``models/`` (weights + config.json with
 their rows under ``scores["protocols"]``) and rewrites the "Universal models"
-section of ``models/README.md`` from every recorded row.
+section of ``models/README.md`` from every recorded row; lines of that section
+no recorded row replaces stay (``--readme`` rewrites it without shipping).
 """
 
 from __future__ import annotations
@@ -50,19 +52,15 @@ import json
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cross_video import post_label  # noqa: E402  (eval/ is this script's folder)
+from cross_video import post_label, score_run  # noqa: E402  (eval/ is this script's folder)
 
 from ctc.io.folders import list_sequences  # noqa: E402
 from ctc.io.subsequence import write_subsequence  # noqa: E402
-from ctc.lineage import read_tracks  # noqa: E402
-from ctc.metrics import evaluate  # noqa: E402
-from ctc.pipeline import run_sequence  # noqa: E402
 from ctc.segmentation.calibrate import calibrate_model, calibrate_tracking  # noqa: E402
 from ctc.segmentation.data import Augment  # noqa: E402
 from ctc.segmentation.model import (  # noqa: E402
@@ -159,6 +157,8 @@ def main() -> None:
     parser.add_argument("--table", action="store_true", help="print the recorded rows")
     parser.add_argument("--ship", nargs="+", metavar="TAG=NAME",
                         help="copy finished runs into models/NAME and write their README rows")
+    parser.add_argument("--readme", action="store_true",
+                        help="rewrite the README rows from the recorded ones, shipping nothing")
     args = parser.parse_args()
     args.runs.mkdir(parents=True, exist_ok=True)
     results = args.runs / "universal.json"
@@ -209,8 +209,9 @@ def main() -> None:
             print(json.dumps(row), flush=True)
             record(results, row)
     rows = json.loads(results.read_text()) if results.exists() else []
-    if args.ship:
-        ship(args.runs, rows, dict(item.split("=", 1) for item in args.ship), REPO / "models")
+    if args.ship or args.readme:
+        ship(args.runs, rows, dict(item.split("=", 1) for item in args.ship or ()),
+             REPO / "models")
     print(f"\n{'model':36s} {'dataset':16s} {'test':17s} {'SEG':>6s} {'DET':>6s} {'TRA':>6s} "
           f"{'FP':>6s} {'tracks':>9s} {'CT':>6s} {'TF':>6s} {'min':>5s} {'steps':>5s} post")
     for r in rows:
@@ -226,23 +227,6 @@ def row_post(row: dict) -> str:
     size = (row.get("postprocess") or {}).get("min_size")
     return (post_label(row) + (f" + objects >= {size} px" if size and size > MIN_SIZE else "")
             + (f" + tracks >= {length} frames" if length > 1 else ""))
-
-
-def score_run(dataset: Path, sequence: str, model_dir: Path, res: Path, device: str) -> dict:
-    """Segment and track ``dataset/sequence`` with the model into `res` (replaced), and
-    score it: SEG, DET, TRA, FP, CT, TF, result and GT track counts, validity, seconds."""
-    if res.exists():
-        shutil.rmtree(res)
-    start = time.perf_counter()
-    report = run_sequence(dataset, sequence, model_dir, out_dir=res, device=device)
-    seconds = time.perf_counter() - start
-    gt = dataset / f"{sequence}_GT"
-    scores = evaluate(gt, res, "SEG,DET,TRA,CT,TF")
-    return {"SEG": scores.SEG, "DET": scores.DET, "TRA": scores.TRA, "FP": scores.FP,
-            "CT": scores.measures.get("CT"), "TF": scores.measures.get("TF"),
-            "tracks": len(read_tracks(res / "res_track.txt")),
-            "gt_tracks": len(read_tracks(gt / "TRA" / "man_track.txt")),
-            "valid": report.valid, "inference_seconds": seconds}
 
 
 def copy_model(source: Path, target: Path, rows: list[dict]) -> None:
@@ -298,20 +282,40 @@ network together; its batch-norm statistics were a blend no training batch had
 
 
 def ship(runs: Path, rows: list[dict], names: dict[str, str], models: Path) -> None:
-    """Copy the runs `names` (tag -> model name) into `models` and rewrite the README section."""
+    """Copy the runs `names` (tag -> model name) into `models` and rewrite the README
+    section: a line per recorded row, then the section's earlier lines that no recorded
+    row replaces (rows measured in another runs folder, or one since cleared)."""
     for tag, name in names.items():
         copy_model(runs / tag, models / name, [r for r in rows if r["model"] == tag])
-    shipped = {tag: name for tag, name in names.items()}
+    readme = models / "README.md"
+    kept = section_rows(readme.read_text() if readme.exists() else "", README_SECTION)
     lines = [SECTION_INTRO.format(section=README_SECTION)]
     for r in rows:
-        name = f"`{shipped[r['model']]}`" if r["model"] in shipped else "-"
+        name = f"`{names[r['model']]}`" if r["model"] in names else "-"
+        previous = kept.pop((f"`{r['model']}`", r["dataset"], r["test"]), None)
+        if name == "-" and previous is not None:  # shipped earlier: it still is
+            name = previous.split(" | ")[1]
         lines.append(
             f"| `{r['model']}` | {name} | {r['protocol']} | {r['dataset']} | {r['test']} | "
             f"{r['SEG']:.3f} | {r['DET']:.3f} | {r['TRA']:.3f} | {r['FP']} | "
             f"{r['tracks']} / {r['gt_tracks']} | {r['CT']:.3f} | {r['TF']:.3f} | "
             f"{r['training_minutes']:.1f} min CPU, {r['steps']} steps{row_forward(r)} | "
             f"{row_post(r)} |\n")
-    replace_readme_section(models / "README.md", README_SECTION, "".join(lines))
+    lines += [line + "\n" for line in kept.values()]
+    replace_readme_section(readme, README_SECTION, "".join(lines))
+
+
+def section_rows(text: str, heading: str) -> dict[tuple[str, str, str], str]:
+    """The table lines of section `heading` of a README text, by (model, dataset, test)."""
+    if heading not in text:
+        return {}
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) > 4 and cells[0].startswith("`"):
+            rows[(cells[0], cells[3], cells[4])] = line.strip()
+    return rows
 
 
 def replace_readme_section(readme: Path, heading: str, section: str) -> None:
