@@ -68,9 +68,9 @@ class TrainConfig:
     """Optimisation settings (see the module docstring)."""
 
     #: batch, lr, restart and val_every: the recipe of every shipped per-dataset model
-    #: (``eval/cross_video.py``). The earlier defaults (batch 8, lr 1e-3, restarts every
-    #: 500 steps) scored DIC-HeLa 02 -> 01 SEG 0.587 after 15 minutes, this recipe 0.764
-    #: after 8 (README, the default recipe)
+    #: (``eval/cross_video.py``). With the size floor of calibration, 15 minutes on
+    #: DIC-HeLa 02 score SEG 0.814 / TRA 0.919 on 01; the earlier defaults (batch 8, lr
+    #: 1e-3, restarts every 500 steps) 0.587 / 0.712 (README, the default recipe)
     steps: int = 2000
     batch: int = 6
     crop: int = 256
