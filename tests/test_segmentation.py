@@ -25,6 +25,7 @@ from ctc.segmentation.calibrate import (
     choose_refine,
     default_grid,
     split_threshold,
+    spread,
 )
 from ctc.segmentation.data import (
     Augment,
@@ -359,6 +360,11 @@ def test_refine_calibration_on_the_training_gold_frames(tmp_path):
     results = calibrate_refine(net_predicting(ndi.binary_dilation(gold > 0, iterations=4)),
                                config, data, "cpu", progress=False)
     assert results[0]["refine"] in REFINE_FRACTIONS and results[0]["frames"] == 2
+    # a long fully annotated sequence: a spread of its gold frames is enough
+    assert calibrate_refine(net_predicting(gold > 0), config, data, "cpu", progress=False,
+                            max_frames=1)[0]["frames"] == 1
+    assert spread(list(range(150)), 24)[::23] == [0, 149] and len(spread(range(150), 24)) == 24
+    assert spread([3, 5], 24) == [3, 5]
     unrefined = next(r["SEG"] for r in results if r["refine"] is None)
     assert results[0]["SEG"] > unrefined + 0.1
     chosen = apply_refine(config, results)

@@ -172,18 +172,32 @@ def calibrate_frames(net, config: ModelConfig, frames: list[ValFrame], device,
 
 #: Outline-refinement fractions tried (:func:`ctc.segmentation.refine.refine_outlines`).
 REFINE_FRACTIONS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
+#: Gold frames per sequence the refinement is chosen on, spread over the sequence:
+#: hundreds of objects already, where all of a fully annotated sequence (SIM+ 02: 150
+#: frames) took most of a universal model's calibration time.
+REFINE_MAX_FRAMES = 24
+
+
+def spread(items: list, count: int) -> list:
+    """At most `count` of `items`, evenly spaced from the first to the last."""
+    if len(items) <= count:
+        return list(items)
+    return [items[i] for i in np.unique(np.linspace(0, len(items) - 1, count).round()
+                                        .astype(int))]
 
 
 @torch.no_grad()
 def calibrate_refine(net, config: ModelConfig, data: list[tuple[str | Path, list[str]]],
                      device, fractions: tuple[float, ...] = REFINE_FRACTIONS,
                      tolerance: float = TOLERANCE, progress: bool = True,
-                     cache: dict | None = None) -> list[dict]:
-    """SEG of each outline-refinement fraction on every gold frame of the training data.
+                     cache: dict | None = None,
+                     max_frames: int = REFINE_MAX_FRAMES) -> list[dict]:
+    """SEG of each outline-refinement fraction on the gold frames of the training data.
 
     The model's post-processing (``config.postprocess``, its ``refine`` left
     out) segments each 2D frame with a full gold segmentation in the
-    sequences of `data`, training frames included; each fraction then
+    sequences of `data` (at most `max_frames` per sequence, spread over it),
+    training frames included; each fraction then
     redraws the outlines. One fraction for all objects is a coarse choice
     that three held-out frames cannot make: their few dozen objects rarely
     span the range of brightness the refinement is for. The first entry is
@@ -204,7 +218,7 @@ def calibrate_refine(net, config: ModelConfig, data: list[tuple[str | Path, list
     count, frames = 0, 0
     for dataset_dir, sequences in data:
         for seq in sequences:
-            gold = gold_frames(Path(dataset_dir), seq)
+            gold = spread(gold_frames(Path(dataset_dir), seq), max_frames)
             frames_iter = iter_validation(Path(dataset_dir), seq, gold, config.normalization)
             for f in track_progress(frames_iter, total=len(gold), unit="frame",
                                     desc=f"refine calibration {seq}", enabled=progress):
