@@ -50,6 +50,15 @@ def test_every_2d_dataset_has_a_model_and_the_registry_says_whether_it_saw_it():
         assert info.model_saw == (info.name in seen), info.name
 
 
+def test_registry_min_size_is_what_the_default_model_keeps():
+    from ctc.segmentation.model import load_config
+
+    for info in read_registry().values():
+        if info.trained and info.min_size_px is not None:
+            config = load_config(REPO / "models" / info.model).for_dataset(info.name)
+            assert config.postprocess.get("min_size") == info.min_size_px, info.name
+
+
 def test_registry_agrees_with_the_shared_data(ctc_data):
     for name, info in read_registry().items():
         for seq, frames in zip(("01", "02"), info.frames, strict=True):
