@@ -27,8 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cross_video import post_label  # noqa: E402  (eval/ is this script's folder)
-from universal import README_SECTION  # noqa: E402
+from universal import README_SECTION, row_post  # noqa: E402
 
 from ctc.segmentation.model import WEIGHTS_FILE, load_config, load_model, write_config  # noqa: E402
 from ctc.segmentation.nets import count_parameters  # noqa: E402
@@ -102,7 +101,7 @@ def main() -> None:
         lines.append(
             f"| {shipped} | {net} | {dataset} | {row['train']} | {row['truth']} | {params:,} | "
             f"{row['training_minutes']:.1f} min CPU, {row['steps']} steps | "
-            f"{post_label(row)} | {row['test']} | "
+            f"{row_post(row)} | {row['test']} | "
             f"{row['SEG']:.3f} | {row['DET']:.3f} | {row['TRA']:.3f} | {measured(row)} |\n")
         names.add(shipped)
     readme = args.out / "README.md"
