@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from universal import README_SECTION, row_post  # noqa: E402
+from universal import README_SECTION, measured_cells, row_post, table_lines  # noqa: E402
 
 from ctc.segmentation.model import WEIGHTS_FILE, load_config, load_model, write_config  # noqa: E402
 from ctc.segmentation.nets import count_parameters  # noqa: E402
@@ -102,36 +102,27 @@ def main() -> None:
             f"| {shipped} | {net} | {dataset} | {row['train']} | {row['truth']} | {params:,} | "
             f"{row['training_minutes']:.1f} min CPU, {row['steps']} steps | "
             f"{row_post(row)} | {row['test']} | "
-            f"{row['SEG']:.3f} | {row['DET']:.3f} | {row['TRA']:.3f} | {measured(row)} |\n")
+            f"{row['SEG']:.3f} | {row['DET']:.3f} | {row['TRA']:.3f} | {measured_cells(row)} |\n")
         names.add(shipped)
     readme = args.out / "README.md"
     text = readme.read_text() if readme.exists() else ""
     # lines of models no recorded row covers (measured in a runs folder since cleared) stay
-    lines += [line + "\n" for name, line in table_lines(text).items() if name not in names]
+    lines += [line + "\n" for name, line in old_lines(text).items() if name not in names]
     # the universal models' section is eval/universal.py's; keep it
     kept = text.partition(README_SECTION)
     readme.write_text("".join(lines) + (f"\n{kept[1]}{kept[2]}" if kept[1] else ""))
     print("".join(lines))
 
 
-def measured(row: dict) -> str:
-    """The FP, tracks, CT and TF cells of a row ('-' where the row predates them)."""
-    if row.get("FP") is None:
-        return "- | - | - | -"
-    return (f"{row['FP']} | {row['tracks']} / {row['gt_tracks']} | {row['CT']:.3f} | "
-            f"{row['TF']:.3f}")
-
-
-def table_lines(text: str) -> dict[str, str]:
+def old_lines(text: str) -> dict[str, str]:
     """The model table lines of the README text before the universal section, by the
     model cell, widened with '-' cells when they predate the FP/tracks/CT/TF columns."""
     lines = {}
-    for line in text.partition(README_SECTION)[0].splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= OLD_COLUMNS and cells[0].startswith("`"):
-            if len(cells) == OLD_COLUMNS:
-                line = line.rstrip() + " - | - | - | - |"
-            lines[cells[0]] = line.strip()
+    for cells, line in table_lines(text.partition(README_SECTION)[0]):
+        if len(cells) == OLD_COLUMNS:
+            line += " - | - | - | - |"
+        if len(cells) >= OLD_COLUMNS:
+            lines[cells[0]] = line
     return lines
 
 

@@ -288,34 +288,42 @@ def ship(runs: Path, rows: list[dict], names: dict[str, str], models: Path) -> N
     for tag, name in names.items():
         copy_model(runs / tag, models / name, [r for r in rows if r["model"] == tag])
     readme = models / "README.md"
-    kept = section_rows(readme.read_text() if readme.exists() else "", README_SECTION)
+    text = readme.read_text() if readme.exists() else ""
+    section = text.partition(README_SECTION)[2].split("\n## ", 1)[0]
+    kept = {(cells[0], cells[3], cells[4]): (cells, line)
+            for cells, line in table_lines(section) if len(cells) > 4}
     lines = [SECTION_INTRO.format(section=README_SECTION)]
     for r in rows:
         name = f"`{names[r['model']]}`" if r["model"] in names else "-"
         previous = kept.pop((f"`{r['model']}`", r["dataset"], r["test"]), None)
         if name == "-" and previous is not None:  # shipped earlier: it still is
-            name = previous.split(" | ")[1]
+            name = previous[0][1]
         lines.append(
             f"| `{r['model']}` | {name} | {r['protocol']} | {r['dataset']} | {r['test']} | "
-            f"{r['SEG']:.3f} | {r['DET']:.3f} | {r['TRA']:.3f} | {r['FP']} | "
-            f"{r['tracks']} / {r['gt_tracks']} | {r['CT']:.3f} | {r['TF']:.3f} | "
+            f"{r['SEG']:.3f} | {r['DET']:.3f} | {r['TRA']:.3f} | {measured_cells(r)} | "
             f"{r['training_minutes']:.1f} min CPU, {r['steps']} steps{row_forward(r)} | "
             f"{row_post(r)} |\n")
-    lines += [line + "\n" for line in kept.values()]
+    lines += [line + "\n" for _, line in kept.values()]
     replace_readme_section(readme, README_SECTION, "".join(lines))
 
 
-def section_rows(text: str, heading: str) -> dict[tuple[str, str, str], str]:
-    """The table lines of section `heading` of a README text, by (model, dataset, test)."""
-    if heading not in text:
-        return {}
-    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
-    rows = {}
-    for line in section.splitlines():
+def table_lines(text: str) -> list[tuple[list[str], str]]:
+    """(cells, line) of each model line of the markdown tables in `text`: the lines whose
+    first cell is a `name`."""
+    rows = []
+    for line in text.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) > 4 and cells[0].startswith("`"):
-            rows[(cells[0], cells[3], cells[4])] = line.strip()
+        if cells[0].startswith("`"):
+            rows.append((cells, line.strip()))
     return rows
+
+
+def measured_cells(row: dict) -> str:
+    """The FP, tracks, CT and TF cells of a row ('-' where the row predates them)."""
+    if row.get("FP") is None:
+        return "- | - | - | -"
+    return (f"{row['FP']} | {row['tracks']} / {row['gt_tracks']} | {row['CT']:.3f} | "
+            f"{row['TF']:.3f}")
 
 
 def replace_readme_section(readme: Path, heading: str, section: str) -> None:
