@@ -25,7 +25,6 @@ from ctc.segmentation.calibrate import (
     choose_refine,
     default_grid,
     split_threshold,
-    spread,
 )
 from ctc.segmentation.data import (
     Augment,
@@ -34,6 +33,7 @@ from ctc.segmentation.data import (
     load_samples,
     scale_cells,
     sequence_normalization,
+    spread,
 )
 from ctc.segmentation.heldout import ValFrame
 from ctc.segmentation.infer import predict_image, predict_volume

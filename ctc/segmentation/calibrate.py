@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from ctc.progress import track_progress
+from ctc.segmentation.data import spread
 from ctc.segmentation.heldout import (
     ValFrame,
     gold_frames,
@@ -176,14 +177,6 @@ REFINE_FRACTIONS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
 #: hundreds of objects already, where all of a fully annotated sequence (SIM+ 02: 150
 #: frames) took most of a universal model's calibration time.
 REFINE_MAX_FRAMES = 24
-
-
-def spread(items: list, count: int) -> list:
-    """At most `count` of `items`, evenly spaced from the first to the last."""
-    if len(items) <= count:
-        return list(items)
-    return [items[i] for i in np.unique(np.linspace(0, len(items) - 1, count).round()
-                                        .astype(int))]
 
 
 @torch.no_grad()

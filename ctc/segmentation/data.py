@@ -56,6 +56,15 @@ class Normalization:
 NORMALIZATIONS = ("percentile", "minmax", "log")
 
 
+def spread(items, count: int) -> list:
+    """At most `count` of `items`, evenly spaced from the first to the last."""
+    items = list(items)
+    if len(items) <= count:
+        return items
+    return [items[i] for i in np.unique(np.linspace(0, len(items) - 1, count).round()
+                                        .astype(int))]
+
+
 def sequence_normalization(raw_dir: str | Path, kind: str = "percentile",
                            percentiles: tuple[float, float] = (1.0, 99.8),
                            sample: int = 16) -> Normalization:
@@ -69,9 +78,8 @@ def sequence_normalization(raw_dir: str | Path, kind: str = "percentile",
         sequences whose nuclei span a wide range of brightness).
     """
     files = find_frames(raw_dir, RAW_PREFIX)
-    picks = np.linspace(0, len(files) - 1, min(sample, len(files))).round().astype(int)
-    values = np.concatenate([read_frame(files.paths[files.frames[i]]).ravel()[::7]
-                             for i in np.unique(picks)])
+    values = np.concatenate([read_frame(files.paths[t]).ravel()[::7]
+                             for t in spread(files.frames, sample)])
     if kind == "minmax":
         return Normalization(float(values.min()), float(values.max()))
     if kind == "percentile":
