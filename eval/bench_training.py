@@ -24,6 +24,7 @@ arithmetic shows.
 Usage::
 
     python eval/bench_training.py [--repeats 10] [--compile] [--seg 150] [--json out.json]
+    python eval/bench_training.py --networks unet --variants fp32 channels-last compile --no-extras
 
 Run it on an idle machine: two processes on 2 cores take ~8x as long each.
 """
@@ -124,11 +125,14 @@ def time_calls(fn, repeats: int, warmup: int = 2) -> float:
     return float(np.median(times))
 
 
-def bench_steps(repeats: int, compile_too: bool) -> list[dict]:
+def bench_steps(repeats: int, compile_too: bool, networks: list[str] | None = None,
+                variants: list[str] | None = None) -> list[dict]:
     rows = []
-    variants = VARIANTS + (("compile",) if compile_too else ())
+    chosen = variants or (VARIANTS + (("compile",) if compile_too else ()))
     for name, (config, batch, crop) in NETWORKS.items():
-        for variant in variants:
+        if networks and name not in networks:
+            continue
+        for variant in chosen:
             if variant == "bf16" and not bf16_supported():
                 continue
             if variant in ("compile", "channels-last") and config.task == "embedding":
@@ -210,23 +214,31 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
     parser.add_argument("--seg", type=int, default=0, metavar="STEPS",
                         help="also train the U-Net STEPS steps per variant and score it")
+    parser.add_argument("--networks", nargs="+", choices=sorted(NETWORKS),
+                        help="time only these networks (default: all)")
+    parser.add_argument("--variants", nargs="+", choices=(*VARIANTS, "compile"),
+                        help="time only these variants (default: all, compile with --compile);"
+                             " the speed-up column needs fp32 among them")
+    parser.add_argument("--no-extras", action="store_true",
+                        help="skip the sampler and inference timings")
     parser.add_argument("--json", type=Path, help="write every row to this file")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"bf16 {'native' if bf16_supported() else 'not native (skipped)'}", flush=True)
-    out = {"steps": bench_steps(args.repeats, args.compile),
-           "sampler": bench_sampler(args.data, args.repeats),
-           "inference": bench_inference(args.repeats)}
+    out = {"steps": bench_steps(args.repeats, args.compile, args.networks, args.variants)}
+    if not args.no_extras:
+        out["sampler"] = bench_sampler(args.data, args.repeats)
+        out["inference"] = bench_inference(args.repeats)
     if args.seg:
         with tempfile.TemporaryDirectory(prefix="bench-training-") as tmp:
             out["seg"] = bench_seg(args.data, args.seg, Path(tmp))
     print(f"\n{'network':8s} {'variant':14s} {'s/step':>8s} {'steps/s':>8s} {'vs fp32':>8s}")
     for r in out["steps"]:
-        base = next(b for b in out["steps"] if b["network"] == r["network"]
-                    and b["variant"] == "fp32")
-        gain = base["seconds_per_step"] / r["seconds_per_step"]
+        base = next((b for b in out["steps"] if b["network"] == r["network"]
+                     and b["variant"] == "fp32"), None)
+        gain = f"{base['seconds_per_step'] / r['seconds_per_step']:7.2f}x" if base else "      -"
         print(f"{r['network']:8s} {r['variant']:14s} {r['seconds_per_step']:8.3f} "
-              f"{r['steps_per_second']:8.2f} {gain:7.2f}x"
+              f"{r['steps_per_second']:8.2f} {gain}"
               + (f"  (compiled in {r['compile_seconds']:.0f} s)" if r["compile_seconds"] else ""))
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n")

@@ -686,6 +686,31 @@ def test_training_lowers_the_loss_and_writes_a_model(toy_dataset, tmp_path):
     assert loaded.scores["validation"]["SEG"] >= 0 and not net.training
 
 
+def test_half_precision_weights_are_half_the_bytes_and_load_as_float32(tmp_path):
+    from ctc.segmentation.model import build_net, save_model
+
+    config = ModelConfig(net=NetConfig(base=8, depth=3))  # big enough that tensors dominate
+    torch.manual_seed(0)
+    net = build_net(config)
+    save_model(tmp_path / "full", config, net)
+    save_model(tmp_path / "half", config, net, half=True)
+    full, half = (tmp_path / "full" / "weights.pt"), (tmp_path / "half" / "weights.pt")
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    stored = torch.load(half, weights_only=True)
+    assert {v.dtype for v in stored.values() if v.is_floating_point()} == {torch.float16}
+    _, loaded = load_model(tmp_path / "half")
+    reference = net.state_dict()
+    for name, value in loaded.state_dict().items():
+        if value.is_floating_point():
+            assert value.dtype == torch.float32
+            assert torch.equal(value, reference[name].half().float())
+        else:
+            assert torch.equal(value, reference[name])
+    image = torch.rand(1, 1, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(loaded(image), net.eval()(image), atol=5e-2)
+
+
 def test_bf16_training_learns_and_keeps_float32_weights(toy_dataset, tmp_path):
     config = train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "m",
                    quick(steps=40, val_every=5, bf16=True), progress=False,

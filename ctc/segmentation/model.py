@@ -163,11 +163,23 @@ def _atomic_write(path: Path, write) -> None:
             os.remove(tmp)
 
 
-def save_model(folder: str | Path, config: ModelConfig, net: torch.nn.Module) -> None:
-    """Write config.json and weights.pt atomically into `folder` (created if needed)."""
+def save_model(folder: str | Path, config: ModelConfig, net: torch.nn.Module,
+               half: bool = False) -> None:
+    """Write config.json and weights.pt atomically into `folder` (created if needed).
+
+    Parameters
+    ----------
+    half : bool
+        Store the floating-point tensors in float16 (half the bytes; for shipped
+        models, whose size counts against what a device run carries).
+        :func:`load_model` restores float32, so a half model runs in float32
+        arithmetic from float16-rounded weights: score it as stored.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     _atomic_write(folder / WEIGHTS_FILE, lambda p: torch.save(state, p))
     write_config(folder, config)
 
@@ -201,6 +213,9 @@ def load_model(folder: str | Path, device: str | torch.device = "cpu"
     except Exception as exc:  # empty, truncated or foreign files raise many types
         raise CTCInputError(f"unreadable weights file ({type(exc).__name__}: {exc}); copy the "
                             "model folder again or retrain it", weights) from None
+    if isinstance(state, dict):  # weights stored in half precision compute in float32
+        state = {k: v.float() if torch.is_tensor(v) and v.is_floating_point() else v
+                 for k, v in state.items()}
     try:
         net.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError, KeyError, ValueError) as exc:
