@@ -72,14 +72,20 @@ TRAIN_TEMPLATE = """#!/usr/bin/env bash
 # Prerequisites: as for the executables; a GPU shortens training a lot.
 # Data: {inputs} (training sequences with NN_GT{st}).
 # Output: models/{model} (config.json + weights.pt); rerun with --resume after an
-# interruption: ./train-{label}.sh --resume
+# interruption: ./train-{label}.sh --resume{recipe_note}
 set -euo pipefail
 HERE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
 ROOT="$HERE"
 [ -d "$ROOT/models" ] || ROOT="$(dirname "$HERE")"
 export PYTHONPATH="$ROOT${{PYTHONPATH:+:$PYTHONPATH}}"
-exec python3 -m ctc train {datasets} --truth {truth} --out "$ROOT/models/{model}" "$@"
+exec python3 -m ctc train {datasets} --truth {truth}{recipe} --out "$ROOT/models/{model}" "$@"
 """
+
+RECIPE_NOTE = """
+# The settings below are the recipe of the shipped models/{model} (its config.json):
+# the same number of steps from the same seed (it was trained on a CPU; a GPU rounds
+# differently, so expect close, not identical, weights there).
+# Its post-processing was then chosen by 'ctc calibrate MODEL DATA --tracking'."""
 
 def _configs(info: DatasetInfo) -> list[str]:
     return ["GT", "ST", "GT+ST"] if info.silver_truth else ["GT"]
@@ -122,6 +128,26 @@ def _training_truth(models_dir: Path, model: str) -> str:
         return "GT"
 
 
+def _recipe_arguments(models_dir: Path, model: str) -> str:
+    """The ``ctc train`` options that repeat the training recorded in a shipped model's
+    config.json ("" where there is no such model)."""
+    try:
+        config = json.loads((models_dir / model / "config.json").read_text())
+        training = config["training"]
+        options = [f"--steps {int(training['steps_done'])}"]
+        options += [f"--{key.replace('_', '-')} {training[key]}"
+                    for key in ("batch", "crop", "lr", "restart", "val_every", "val_frames",
+                                "seed") if key in training]
+        gain = (training.get("augment") or {}).get("gain")
+        if gain:
+            options.append(f"--gain {gain[0]} {gain[1]}")
+        if config.get("markers"):
+            options.append("--markers")
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    return " " + " ".join(options)
+
+
 def generate_executables(out_dir: str | Path, registry: dict[str, DatasetInfo] | None = None,
                          models_dir: str | Path | None = None) -> list[Path]:
     """Write the executables and training scripts of every registered dataset.
@@ -156,10 +182,13 @@ def generate_executables(out_dir: str | Path, registry: dict[str, DatasetInfo] |
                     script=f"{name}-{seq}-{config}.sh", requirements=requirements))
         for config in _configs(info):
             written.append(out / f"train-{name}-{config}.sh")
+            recipe = _recipe_arguments(models, f"{name}-{config}")
             _write_script(written[-1], TRAIN_TEMPLATE.format(
                 label=f"{name}-{config}", config=config, what=name,
                 inputs=f"../{name}/01, ../{name}/02", st=" and NN_ST" if "ST" in config else "",
-                model=f"{name}-{config}", datasets=f'"../{name}"', truth=config))
+                model=f"{name}-{config}", datasets=f'"../{name}"', truth=config,
+                recipe=recipe,
+                recipe_note=RECIPE_NOTE.format(model=f"{name}-{config}") if recipe else ""))
     written.append(out / "requirements.txt")  # the scripts' headers point at it
     written[-1].write_text("\n".join(REQUIREMENTS) + "\n")
     for config in ("GT", "ST", "GT+ST"):
@@ -170,7 +199,8 @@ def generate_executables(out_dir: str | Path, registry: dict[str, DatasetInfo] |
         _write_script(written[-1], TRAIN_TEMPLATE.format(
             label=label, config=label, what="all datasets (one universal model)",
             inputs=", ".join(f"../{n}" for n in names), st="" if config == "GT" else " and NN_ST",
-            model=label, datasets=" ".join(f'"../{n}"' for n in names), truth=config))
+            model=label, datasets=" ".join(f'"../{n}"' for n in names), truth=config,
+            recipe="", recipe_note=""))
     return written
 
 

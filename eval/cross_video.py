@@ -18,7 +18,7 @@ Usage::
                                [--postprocess calibrated|components]
                                [--gain LOW HIGH] [--gamma LOW HIGH]
                                [--cell-gain LOW HIGH]
-                               [--normalization percentile|minmax|log] [--markers]
+                               [--normalization percentile|minmax|log] [--markers | --distance]
                                [--recalibrate]
 
 ``--arch`` picks the network at the same time budget: the base-16 U-Net with
@@ -100,6 +100,9 @@ def main() -> None:
     parser.add_argument("--markers", action="store_true",
                         help="U-Net with a fourth channel learning the tracking markers of "
                              "every frame, seeding the watershed (use another --runs folder)")
+    parser.add_argument("--distance", action="store_true",
+                        help="marker channel learning the cell distance of the segmentation "
+                             "annotation (ctc train --distance) instead of the TRA markers")
     parser.add_argument("--recalibrate", action="store_true",
                         help="choose the post-processing of finished models again with the "
                              "current grid (held-out training frames) before evaluating")
@@ -123,9 +126,10 @@ def main() -> None:
                 model_dir).training
             if not finished:
                 config = model_config(args.arch, s["min_size"], args.tta)
-                if args.markers:
+                if args.markers or args.distance:
                     # validation during training selects checkpoints by what the model is for
                     config = replace(config, markers=True,
+                                     markers_from="segmentation" if args.distance else "tra",
                                      postprocess={**config.postprocess, **MARKER_DEFAULTS})
                 config.normalization = args.normalization or s.get("normalization",
                                                                     "percentile")
@@ -167,7 +171,8 @@ def main() -> None:
             measured = score_run(args.data / name, test_seq, model_dir, res, args.device)
             frames = len(list((args.data / name / test_seq).glob("t*.tif")))
             row = {"dataset": name, "arch": args.arch, "train": train_seq, "test": test_seq,
-                   "truth": s["truth"], "markers": config.markers, **measured,
+                   "truth": s["truth"], "markers": config.markers,
+                   "markers_from": config.markers_from, **measured,
                    "training_minutes": config.training.get("minutes"),
                    "steps": config.training.get("steps_done"),
                    "best_step": config.scores.get("step"),

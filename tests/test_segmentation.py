@@ -944,6 +944,48 @@ def test_ctc_train_with_markers(partly_segmented, tmp_path):
                  "--task", "border", "--steps", "1"]) == 2
 
 
+def test_distance_targets_come_from_the_segmentation_without_tra(partly_segmented, tmp_path):
+    import shutil
+
+    samples = load_samples(partly_segmented, "01", "GT", markers=True,
+                           markers_from="segmentation")
+    assert len(samples) == 2 and all(s.annotated for s in samples)  # no marker-only frames
+    for t, s in enumerate(samples):
+        labels = tifffile.imread(partly_segmented / "01_GT" / "SEG" / f"man_seg{t:03d}.tif")
+        np.testing.assert_array_equal(s.extra, marker_target(labels))
+        assert s.extra.max() == MARKER_LEVELS and ((s.extra > 0) <= (labels > 0)).all()
+    # a cell the annotation leaves out (its TRA marker shows it) is unknown, not background
+    root = tmp_path / "Toy-Missing"
+    shutil.copytree(partly_segmented, root)
+    seg = root / "01_GT" / "SEG" / "man_seg000.tif"
+    labels = tifffile.imread(seg)
+    dropped = int(labels[labels > 0][0])
+    tifffile.imwrite(seg, np.where(labels == dropped, 0, labels).astype(labels.dtype))
+    first = load_samples(root, "01", "GT", markers=True, markers_from="segmentation")[0]
+    assert (first.extra[labels == dropped] == IGNORE).all()
+    assert (first.target[labels == dropped] == IGNORE).all()
+    # no TRA needed
+    shutil.rmtree(root / "01_GT" / "TRA")
+    assert len(load_samples(root, "01", "GT", markers=True, markers_from="segmentation")) == 2
+    with pytest.raises(CTCInputError, match="no tracking markers"):
+        load_samples(root, "01", "GT", markers=True)
+    with pytest.raises(ValueError, match="markers_from goes with markers"):
+        ModelConfig(net=TINY, markers_from="segmentation")
+
+
+def test_ctc_train_with_distance(partly_segmented, tmp_path):
+    model = tmp_path / "distance"
+    assert main(["train", str(partly_segmented), "--out", str(model), "--distance",
+                 "--steps", "6", "--batch", "2", "--crop", "32", "--val-every", "3",
+                 "--val-frames", "1", "--device", "cpu", "--no-scale"]) == 0
+    config, _ = load_model(model)
+    assert config.markers and config.markers_from == "segmentation"
+    assert config.net.out_channels == 4
+    assert "markers" in [r["method"] for r in config.scores["calibration"]]
+    assert main(["train", str(partly_segmented), "--out", str(tmp_path / "bad"), "--markers",
+                 "--distance", "--steps", "1"]) == 2
+
+
 def test_universal_step_is_one_optimizer_step_with_equal_dataset_weights():
     """Three synthetic datasets of 1,000, 30 and 2 images: one round draws one minibatch of
     each, the optimiser steps once, and each dataset's gradient weighs 1/3."""

@@ -87,6 +87,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "of every frame, segmented or not, and seed the watershed with its "
                         "markers (three_class task; for sequences with few segmented frames "
                         "or touching nuclei)")
+    p.add_argument("--distance", action="store_true",
+                   help="like --markers, but the fourth channel learns each cell's distance to "
+                        "its edge, normalised per cell, from the segmentation annotation (the "
+                        "cell distance of the KIT distance-map method; no TRA markers needed, "
+                        "every segmented frame, silver ones included); its peaks seed the "
+                        "watershed")
     p.add_argument("--context", type=int, default=0, metavar="SLICES",
                    help="3D data, U-Net: give the network this many neighbouring z-slices on "
                         "each side as extra input channels (2.5D; default 0). It tells a "
@@ -159,8 +165,14 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
             return ModelConfig.from_dict(json.loads(Path(args.model_config).read_text()))
         except (OSError, ValueError, TypeError) as exc:
             raise CTCInputError(f"invalid model configuration ({exc})", args.model_config) from None
+    if args.markers and args.distance:
+        raise CTCInputError("give --markers or --distance, not both: they are two targets of "
+                            "the same fourth channel")
     markers = {"markers": True, "postprocess": {**ModelConfig().postprocess,
                                                 **MARKER_DEFAULTS}} if args.markers else {}
+    if args.distance:
+        markers = {**markers, "markers": True, "markers_from": "segmentation",
+                   "postprocess": {**ModelConfig().postprocess, **MARKER_DEFAULTS}}
     try:  # ModelConfig says which combinations are allowed (markers: three_class only)
         context = {"context": args.context} if args.context else {}
         if args.arch == "gruunet":

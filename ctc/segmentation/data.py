@@ -157,7 +157,8 @@ def make_targets(labels: np.ndarray, known: np.ndarray, task: str,
 def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
                  task: str = "three_class", iterations: int = 2,
                  normalization: str = "percentile", markers: bool = False,
-                 frames: set[int] | None = None, context: int = 0) -> list[Sample]:
+                 frames: set[int] | None = None, context: int = 0,
+                 markers_from: str = "tra") -> list[Sample]:
     """Annotated samples of one sequence.
 
     Parameters
@@ -174,6 +175,11 @@ def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
         its cells, touching ones included.
     frames : set of int, optional
         Keep only these frame numbers.
+    markers_from : {"tra", "segmentation"}
+        With `markers`: the tracking markers as above, or the cell distance of
+        each segmented frame's own annotation (each cell's distance to its edge,
+        normalised per cell; cells the annotation leaves out are unknown), which
+        needs no TRA markers and adds no marker-only frames.
     context : int
         Neighbouring slices on each side given as extra channels
         (:func:`slice_context`; 0: single-channel images).
@@ -205,7 +211,10 @@ def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
             sources[(t, z)] = path
     tra_dir = dataset / f"{sequence}_GT" / "TRA"
     tra = find_frames(tra_dir, TRA_PREFIX, required=False) if tra_dir.is_dir() else None
-    if markers and (tra is None or not tra.frames):
+    if markers_from not in ("tra", "segmentation"):
+        raise ValueError(f"markers_from must be 'tra' or 'segmentation', got {markers_from!r}")
+    distance = markers and markers_from == "segmentation"
+    if markers and not distance and (tra is None or not tra.frames):
         raise CTCInputError("marker targets requested but no tracking markers found", tra_dir)
     if markers and task != "three_class":
         raise ValueError("marker targets go with the three_class task")
@@ -225,18 +234,21 @@ def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
             for zz in range(labels.shape[0]):
                 if labels[zz].any():
                     mz = None if marks is None else marks[zz]
-                    target, extra = make_targets(labels[zz], annotation_mask(labels[zz], mz),
-                                                 task, iterations)
+                    known = annotation_mask(labels[zz], mz)
+                    target, extra = make_targets(labels[zz], known, task, iterations)
                     if markers:
-                        extra = _marker_target(mz, labels[zz].shape)
+                        extra = (with_ignore(marker_target(labels[zz]), known) if distance
+                                 else _marker_target(mz, labels[zz].shape))
                     samples.append(Sample(slice_context(image, zz, context), target, extra,
                                           f"{path.name}[{zz}]"))
             continue
-        target, extra = make_targets(labels, annotation_mask(labels, marks), task, iterations)
+        known = annotation_mask(labels, marks)
+        target, extra = make_targets(labels, known, task, iterations)
         if markers:
-            extra = _marker_target(marks, labels.shape)
+            extra = (with_ignore(marker_target(labels), known) if distance
+                     else _marker_target(marks, labels.shape))
         samples.append(Sample(image, target, extra, path.name))
-    if markers:
+    if markers and not distance:
         segmented = {t for t, _ in sources}
         for t, path in sorted(tra.paths.items()):
             if t in segmented or t not in raw.paths or (frames is not None and t not in frames):

@@ -21,6 +21,9 @@ from ctc.segmentation.rshn import RSHN, RSHNConfig
 #: arch name -> (configuration class, network class)
 ARCHS = {"unet": (NetConfig, UNet), "gruunet": (GRUUConfig, GRUUNet), "rshn": (RSHNConfig, RSHN)}
 
+#: Targets of the marker channel (``ModelConfig.markers_from``).
+MARKER_SOURCES = ("tra", "segmentation")
+
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.pt"
 
@@ -48,6 +51,14 @@ class ModelConfig:
         A fourth output channel learns the tracking markers (GT TRA) of every
         frame, segmented or not; the ``markers`` post-processing seeds one
         watershed basin per predicted marker (three_class only).
+    markers_from : {"tra", "segmentation"}
+        Target of the marker channel: the tracking markers (GT TRA), or each
+        annotated cell's distance to its edge, normalised per cell, computed
+        from the segmentation annotation (gold or silver): the *cell distance*
+        of the distance-map method of Scherr et al. (KIT), whose other map,
+        the neighbour distance, is left to the boundary class here. Where TRA
+        markers are small dots (DIC-C2DH-HeLa), the cell distance describes the
+        whole cell on every segmented frame.
     iterations : int
         Boundary width (three_class) or erosion/border width (border).
     context : int
@@ -86,6 +97,7 @@ class ModelConfig:
     task: str = "three_class"
     arch: str = "unet"
     markers: bool = False
+    markers_from: str = "tra"
     iterations: int = 2
     context: int = 0
     loss: dict = field(default_factory=lambda: {"name": "wce"})
@@ -111,6 +123,11 @@ class ModelConfig:
                              f"got {self.task!r}")
         if self.markers and self.task != "three_class":
             raise ValueError(f"markers go with the three_class task, not {self.task!r}")
+        if self.markers_from not in MARKER_SOURCES:
+            raise ValueError(f"markers_from must be one of {MARKER_SOURCES}, "
+                             f"got {self.markers_from!r}")
+        if self.markers_from != "tra" and not self.markers:
+            raise ValueError("markers_from goes with markers=True")
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {NORMALIZATIONS}, "
                              f"got {self.normalization!r}")

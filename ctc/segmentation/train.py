@@ -251,8 +251,8 @@ def training_datasets(config: ModelConfig) -> list[str]:
 def _initialise(net: torch.nn.Module, config: ModelConfig, init: str | Path) -> list[str]:
     """Load the weights of model folder `init` into `net`; returns its training data."""
     start, trained = load_model(init)
-    if (start.arch, start.net, start.task, start.markers) != (
-            config.arch, config.net, config.task, config.markers):
+    if (start.arch, start.net, start.task, start.markers, start.markers_from) != (
+            config.arch, config.net, config.task, config.markers, config.markers_from):
         raise CTCInputError("the model to start from has another network or targets than the "
                             "one to train; give the same architecture, or none (--init "
                             "alone takes the model's)", init)
@@ -345,7 +345,8 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
                                         iterations=config.iterations,
                                         normalization=config.normalization,
                                         markers=config.markers, frames=keep,
-                                        context=config.context)
+                                        context=config.context,
+                                        markers_from=config.markers_from)
         if config.task == "embedding":
             samplers.append(WindowSampler(samples, settings.window, settings.crop, rng,
                                           settings.augment))
