@@ -24,6 +24,14 @@ Usage::
 
     python eval/submission_models.py train [--runs /work/runs/submission] [--only NAME ...]
     python eval/submission_models.py ship [--runs /work/runs/submission]   # into models/
+    python eval/submission_models.py compare [--json out.json]
+
+``compare`` is the one check on frames neither model trained on: the held-out
+gold frames of the sequence the cross-video model learnt from (both models hold
+out the same frames of it), each model with its own calibrated post-processing
+and TTA. Both models chose their thresholds on those frames among others, so
+this is a like-for-like comparison, not a test: it asks whether the second
+sequence's data, at the same minutes, helped on the first one's frames.
 """
 
 from __future__ import annotations
@@ -146,6 +154,34 @@ CROSS_VIDEO = {
 }
 
 
+#: submission model -> (the cross-video model of the same recipe, its training sequence)
+COUNTERPART = {
+    "DIC-C2DH-HeLa-GT+ST": ("DIC-C2DH-HeLa-02", "02"),
+    "Fluo-N2DH-SIM+-GT": ("Fluo-N2DH-SIM+-02", "02"),
+    "Fluo-N2DH-GOWT1-GT": ("Fluo-N2DH-GOWT1-01", "01"),
+}
+
+
+def compare(data: Path, models: Path, names: list[str]) -> list[dict]:
+    from ctc.segmentation.heldout import evaluate_frames, load_validation, validation_frames
+    from ctc.segmentation.model import load_model
+
+    rows = []
+    for name in names:
+        other, seq = COUNTERPART[name]
+        dataset = data / RECIPES[name][0]
+        for model in (name, other):
+            config, net = load_model(models / model)
+            config = config.for_dataset(dataset.name)
+            held = validation_frames(dataset, seq, config.training.get("val_frames", 3))
+            frames = load_validation(dataset, seq, held, config.normalization)
+            scores = evaluate_frames(net, frames, config, next(net.parameters()).device)
+            rows.append({"model": model, "dataset": dataset.name, "sequence": seq,
+                         "frames": held, **scores})
+            print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
 def ship(runs: Path, models: Path, names: list[str]) -> None:
     for name in names:
         source, target = runs / name, models / name
@@ -162,18 +198,23 @@ def ship(runs: Path, models: Path, names: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=("train", "ship"))
+    parser.add_argument("step", choices=("train", "ship", "compare"))
     parser.add_argument("--data", type=Path,
                         default=Path(os.environ.get("CTC_DATA", REPO.parent / "shared/data/ctc")))
     parser.add_argument("--runs", type=Path, default=Path("/work/runs/submission"))
     parser.add_argument("--models", type=Path, default=REPO / "models")
     parser.add_argument("--only", nargs="+", choices=sorted(RECIPES), help="these models only")
+    parser.add_argument("--json", type=Path, help="compare: write the rows to this file")
     args = parser.parse_args()
     names = args.only or list(RECIPES)
     if args.step == "train":
         train(args.data, args.runs, names)
-    else:
+    elif args.step == "ship":
         ship(args.runs, args.models, names)
+    else:
+        rows = compare(args.data, args.models, names)
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -977,9 +977,14 @@ def test_ctc_train_with_distance(partly_segmented, tmp_path):
     model = tmp_path / "distance"
     assert main(["train", str(partly_segmented), "--out", str(model), "--distance",
                  "--steps", "6", "--batch", "2", "--crop", "32", "--val-every", "3",
-                 "--val-frames", "1", "--device", "cpu", "--no-scale"]) == 0
+                 "--val-frames", "1", "--device", "cpu", "--no-scale", "--tracking"]) == 0
     config, _ = load_model(model)
     assert config.markers and config.markers_from == "segmentation"
+    # --tracking: the shortest track kept, chosen on the whole training sequence
+    lengths = [r["min_track_length"] for r in config.scores["track_length_calibration"]]
+    assert config.tracking["min_track_length"] in lengths and 0 in lengths
+    assert main(["train", str(partly_segmented), "--out", str(tmp_path / "x"), "--tracking",
+                 "--no-calibrate", "--steps", "1"]) == 2
     assert config.net.out_channels == 4
     assert "markers" in [r["method"] for r in config.scores["calibration"]]
     assert main(["train", str(partly_segmented), "--out", str(tmp_path / "bad"), "--markers",

@@ -145,6 +145,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "02->01, 0.1 1 lost SEG, see the README)")
     p.add_argument("--noise", type=float, default=0.08,
                    help="largest standard deviation of the added Gaussian noise (0.08)")
+    p.add_argument("--tracking", action="store_true",
+                   help="after training and calibration, also choose the shortest track kept "
+                        "('ctc calibrate --tracking': the training sequences are segmented "
+                        "whole and tracked with minimum lengths 0-8 frames; the longest that "
+                        "costs no SEG, DET or TRA is written). Slower; removes one-frame "
+                        "debris tracks")
     p.add_argument("--no-calibrate", action="store_true",
                    help="keep the configured post-processing instead of choosing it at the "
                         "end on the held-out frames, and the outline refinement on every gold "
@@ -203,8 +209,14 @@ def run(args: argparse.Namespace) -> int:
         settings = train_settings(args)
     except ValueError as exc:
         raise CTCInputError(f"invalid options ({exc})") from None
+    if args.tracking and args.no_calibrate:
+        raise CTCInputError("--tracking calibrates, --no-calibrate forbids it: give one")
     config = train(model_config(args), data, args.out, settings, resume=args.resume,
                    init=args.init, progress=True)
+    if args.tracking:
+        from ctc.segmentation.calibrate import calibrate_tracking
+
+        config = calibrate_tracking(args.out, data, device=args.device)
     print(f"{args.out}: best validation {config.scores.get('validation')} at step "
           f"{config.scores.get('step')}; {config.training.get('minutes', 0):.1f} min")
     return 0
