@@ -119,7 +119,7 @@ def table(models: Path, names: list[str]) -> str:
         "on data it learnt from, segmented and tracked whole as `ctc run` does: a check "
         "that the model works as shipped (half-precision weights), not an estimate of "
         "test accuracy. That estimate is the cross-video model of the same recipe in the "
-        "first table. FP: false-positive vertices of the TRA graph; tracks: result / GT "
+        "first table. FP: false-positive vertices of the TRA graph; tracks: result "
         "tracks."), "",
         "| model | dataset | truth | training | post-processing | sequence | SEG | DET "
         "| TRA | FP | tracks | cross-video estimate (same recipe) |",
