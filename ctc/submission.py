@@ -84,8 +84,7 @@ exec python3 -m ctc train {datasets} --truth {truth}{recipe} --out "$ROOT/models
 RECIPE_NOTE = """
 # The settings below are the recipe of the shipped models/{model} (its config.json):
 # the same number of steps from the same seed (it was trained on a CPU; a GPU rounds
-# differently, so expect close, not identical, weights there).
-# Its post-processing was then chosen by 'ctc calibrate MODEL DATA --tracking'."""
+# differently, so expect close, not identical, weights there)."""
 
 def _configs(info: DatasetInfo) -> list[str]:
     return ["GT", "ST", "GT+ST"] if info.silver_truth else ["GT"]
@@ -142,7 +141,10 @@ def _recipe_arguments(models_dir: Path, model: str) -> str:
         if gain:
             options.append(f"--gain {gain[0]} {gain[1]}")
         if config.get("markers"):
-            options.append("--markers")
+            options.append("--distance" if config.get("markers_from") == "segmentation"
+                           else "--markers")
+        if "track_length_calibration" in config.get("scores", {}):
+            options.append("--tracking")
     except (OSError, ValueError, KeyError, TypeError):
         return ""
     return " " + " ".join(options)

@@ -139,7 +139,7 @@ def table(models: Path, names: list[str]) -> str:
         for row in training_rows(config):
             lines.append(
                 f"| `{name}` | {RECIPES[name][0]} | {t['truth']} | {t['minutes']:.1f} min "
-                f"CPU, {t['steps_done']} steps, both sequences | {' + '.join(parts)} | "
+                f"CPU, {t['steps_done']} steps (best {config.scores.get('step')}), both sequences | {' + '.join(parts)} | "
                 f"{row['sequence'].split()[-1]} (trained on) | {row['SEG']:.3f} | "
                 f"{row['DET']:.3f} | {row['TRA']:.3f} | {row['FP']} | {row['tracks']} | "
                 f"{estimate} |")

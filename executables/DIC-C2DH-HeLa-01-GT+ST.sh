@@ -6,7 +6,8 @@
 #   present, else the CPU. No internet access is needed.
 # Parameters: the model DIC-C2DH-HeLa-GT+ST (architecture, post-processing and tracking
 #   parameters in its config.json); training data configuration GT+ST.
-# Training data of DIC-C2DH-HeLa-GT+ST: not recorded.
+# Model DIC-C2DH-HeLa-GT+ST was trained on DIC-C2DH-HeLa:
+#   it was trained on this dataset.
 # Run from the folder holding this script:  ./DIC-C2DH-HeLa-01-GT+ST.sh
 #   input  ../DIC-C2DH-HeLa/01       (tTTT.tif)
 #   output ../DIC-C2DH-HeLa/01_RES   (maskTTT.tif + res_track.txt), written atomically:

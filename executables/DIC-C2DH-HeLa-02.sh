@@ -4,9 +4,9 @@
 # Prerequisites: Linux; Python >= 3.10 with numpy, scipy, scikit-image, tifffile, networkx, pandas, numba, tqdm, torch
 #   (pip install -r requirements.txt); an NVIDIA GPU with CUDA is used when
 #   present, else the CPU. No internet access is needed.
-# Parameters: the model DIC-C2DH-HeLa-02 (architecture, post-processing and tracking
+# Parameters: the model DIC-C2DH-HeLa-GT+ST (architecture, post-processing and tracking
 #   parameters in its config.json); training data configuration GT+ST.
-# Model DIC-C2DH-HeLa-02 was trained on DIC-C2DH-HeLa:
+# Model DIC-C2DH-HeLa-GT+ST was trained on DIC-C2DH-HeLa:
 #   it was trained on this dataset.
 # Run from the folder holding this script:  ./DIC-C2DH-HeLa-02.sh
 #   input  ../DIC-C2DH-HeLa/02       (tTTT.tif)
@@ -16,7 +16,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$HERE"
 [ -d "$ROOT/models" ] || ROOT="$(dirname "$HERE")"   # in the repository: executables/..
-MODEL="$ROOT/models/DIC-C2DH-HeLa-02"
+MODEL="$ROOT/models/DIC-C2DH-HeLa-GT+ST"
 INPUT="../DIC-C2DH-HeLa/02"
 if [ ! -f "$MODEL/weights.pt" ]; then
     echo "DIC-C2DH-HeLa-02.sh: model not found: $MODEL (ship models/ beside this script;" \

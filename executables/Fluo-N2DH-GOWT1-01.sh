@@ -4,9 +4,9 @@
 # Prerequisites: Linux; Python >= 3.10 with numpy, scipy, scikit-image, tifffile, networkx, pandas, numba, tqdm, torch
 #   (pip install -r requirements.txt); an NVIDIA GPU with CUDA is used when
 #   present, else the CPU. No internet access is needed.
-# Parameters: the model Fluo-N2DH-GOWT1-01 (architecture, post-processing and tracking
+# Parameters: the model Fluo-N2DH-GOWT1-GT (architecture, post-processing and tracking
 #   parameters in its config.json); training data configuration GT.
-# Model Fluo-N2DH-GOWT1-01 was trained on Fluo-N2DH-GOWT1:
+# Model Fluo-N2DH-GOWT1-GT was trained on Fluo-N2DH-GOWT1:
 #   it was trained on this dataset.
 # Run from the folder holding this script:  ./Fluo-N2DH-GOWT1-01.sh
 #   input  ../Fluo-N2DH-GOWT1/01       (tTTT.tif)
@@ -16,7 +16,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$HERE"
 [ -d "$ROOT/models" ] || ROOT="$(dirname "$HERE")"   # in the repository: executables/..
-MODEL="$ROOT/models/Fluo-N2DH-GOWT1-01"
+MODEL="$ROOT/models/Fluo-N2DH-GOWT1-GT"
 INPUT="../Fluo-N2DH-GOWT1/01"
 if [ ! -f "$MODEL/weights.pt" ]; then
     echo "Fluo-N2DH-GOWT1-01.sh: model not found: $MODEL (ship models/ beside this script;" \

@@ -4,9 +4,9 @@
 # Prerequisites: Linux; Python >= 3.10 with numpy, scipy, scikit-image, tifffile, networkx, pandas, numba, tqdm, torch
 #   (pip install -r requirements.txt); an NVIDIA GPU with CUDA is used when
 #   present, else the CPU. No internet access is needed.
-# Parameters: the model Fluo-N2DH-SIM+-02 (architecture, post-processing and tracking
+# Parameters: the model Fluo-N2DH-SIM+-GT (architecture, post-processing and tracking
 #   parameters in its config.json); training data configuration GT.
-# Model Fluo-N2DH-SIM+-02 was trained on Fluo-N2DH-SIM+:
+# Model Fluo-N2DH-SIM+-GT was trained on Fluo-N2DH-SIM+:
 #   it was trained on this dataset.
 # Run from the folder holding this script:  ./Fluo-N2DH-SIM+-02.sh
 #   input  ../Fluo-N2DH-SIM+/02       (tTTT.tif)
@@ -16,7 +16,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$HERE"
 [ -d "$ROOT/models" ] || ROOT="$(dirname "$HERE")"   # in the repository: executables/..
-MODEL="$ROOT/models/Fluo-N2DH-SIM+-02"
+MODEL="$ROOT/models/Fluo-N2DH-SIM+-GT"
 INPUT="../Fluo-N2DH-SIM+/02"
 if [ ! -f "$MODEL/weights.pt" ]; then
     echo "Fluo-N2DH-SIM+-02.sh: model not found: $MODEL (ship models/ beside this script;" \
