@@ -47,8 +47,10 @@ then `python eval/ship_models.py`): trained on one sequence for a fixed CPU
 budget, with the post-processing chosen on held-out frames of the training
 sequence and the outline refinement (`refine`) on all its gold frames
 (`ctc calibrate`), scored on the other sequence against its gold truth
-(segment + track, the whole `ctc run` pipeline). For a submission, train on
-both sequences (`ctc train DATASET --out ...`). The recurrent hourglass rows
+(segment + track, the whole `ctc run` pipeline). They are the honest estimate
+of accuracy on unseen data. The executables run the submission models trained on
+both sequences (their section below, `eval/submission_models.py`), where a
+dataset has them. The recurrent hourglass rows
 are recipes: its configuration in `eval/recipes/`, its weights not shipped.
 
 FP: false-positive vertices of the TRA graph; tracks: result / GT tracks ("-" for
