@@ -95,10 +95,19 @@ def _write_script(path: Path, text: str) -> None:
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
+def _shipped_config(models_dir: Path, model: str) -> dict:
+    """A shipped model's config.json as a dict ({} where it is missing or unreadable)."""
+    try:
+        config = json.loads((models_dir / model / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
 def _training_datasets(models_dir: Path, model: str) -> list[str]:
     """The names of the datasets a model's config.json says it was trained on."""
     try:
-        training = json.loads((models_dir / model / "config.json").read_text())["training"]
+        training = _shipped_config(models_dir, model)["training"]
         folders = [folder for folder, _ in training["data"]] + training.get("pretrained_on", [])
         return sorted({Path(folder).name for folder in folders})
     except (OSError, ValueError, KeyError, TypeError):
@@ -118,20 +127,15 @@ def _seen_line(models_dir: Path, model: str, name: str) -> str:
 
 def _training_truth(models_dir: Path, model: str) -> str:
     """The training data configuration (GT, ST, GT+ST) recorded in a model's config.json."""
-    config = models_dir / model / "config.json"
-    if not config.is_file():
-        return "GT"
-    try:
-        return str(json.loads(config.read_text()).get("training", {}).get("truth", "GT"))
-    except (OSError, ValueError):
-        return "GT"
+    training = _shipped_config(models_dir, model).get("training")
+    return str(training.get("truth", "GT")) if isinstance(training, dict) else "GT"
 
 
 def _recipe_arguments(models_dir: Path, model: str) -> str:
     """The ``ctc train`` options that repeat the training recorded in a shipped model's
     config.json ("" where there is no such model)."""
+    config = _shipped_config(models_dir, model)
     try:
-        config = json.loads((models_dir / model / "config.json").read_text())
         training = config["training"]
         options = [f"--steps {int(training['steps_done'])}"]
         options += [f"--{key.replace('_', '-')} {training[key]}"
@@ -145,7 +149,7 @@ def _recipe_arguments(models_dir: Path, model: str) -> str:
                            else "--markers")
         if "track_length_calibration" in config.get("scores", {}):
             options.append("--tracking")
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         return ""
     return " " + " ".join(options)
 

@@ -439,13 +439,14 @@ def write_parts(work: Path, names: list[str], out: Path) -> list[Path]:
     """Tar the model folders into parts under :data:`PART_BYTES`, weights in half precision."""
     import torch
 
+    from ctc.segmentation.model import half_precision
+
     parts: list[Path] = []
     tar, size = None, 0
     for name in names:
         state = torch.load(work / name / "weights.pt", map_location="cpu", weights_only=True)
         buffer = io.BytesIO()
-        torch.save({k: v.half() if v.is_floating_point() else v for k, v in state.items()},
-                   buffer)
+        torch.save(half_precision(state), buffer)
         members = [(f"{name}/weights16.pt", buffer.getvalue()),
                    (f"{name}/config.json", (work / name / "config.json").read_bytes())]
         need = sum(len(b) for _, b in members) + 4096
@@ -474,7 +475,7 @@ def unpack(source: Path, target: Path) -> list[str]:
     """Model folders (config.json, float32 weights.pt) from the tar parts in `source`."""
     import torch
 
-    from ctc.segmentation.model import load_model
+    from ctc.segmentation.model import full_precision, load_model
 
     names = []
     for part in sorted(source.glob("models-*.tar")):
@@ -488,8 +489,7 @@ def unpack(source: Path, target: Path) -> list[str]:
                 blob = tar.extractfile(member).read()
                 if file == "weights16.pt":
                     state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
-                    torch.save({k: v.float() if v.is_floating_point() else v
-                                for k, v in state.items()}, folder / "weights.pt")
+                    torch.save(full_precision(state), folder / "weights.pt")
                     names.append(name)
                 else:
                     (folder / file).write_bytes(blob)

@@ -54,8 +54,7 @@ from ctc.segmentation.train import CHECKPOINT  # noqa: E402
 
 #: model name -> (dataset, minutes, ``ctc train`` arguments): the recipe of the
 #: dataset's shipped cross-video model (``eval/cross_video.py`` SETTINGS, the
-#: default recipe for DIC-HeLa), or, where the default is the universal model,
-#: fine-tuning it on the dataset as ``eval/universal.py --protocol finetune`` does.
+#: default recipe for DIC-HeLa).
 RECIPES = {
     "DIC-C2DH-HeLa-GT+ST": ("DIC-C2DH-HeLa", 15, ["--truth", "GT+ST"]),
     "Fluo-N2DH-SIM+-GT": ("Fluo-N2DH-SIM+", 15, ["--truth", "GT", "--crop", "192",
@@ -135,23 +134,18 @@ def table(models: Path, names: list[str]) -> str:
         parts += ([f"tracks >= {config.tracking['min_track_length']} frames"]
                   if config.tracking.get("min_track_length") else [])
         t = config.training
-        estimate = CROSS_VIDEO.get(name, "-")
+        estimate = cross_video_estimate(models, name)
         for row in training_rows(config):
             lines.append(
                 f"| `{name}` | {RECIPES[name][0]} | {t['truth']} | {t['minutes']:.1f} min "
-                f"CPU, {t['steps_done']} steps (best {config.scores.get('step')}), both sequences | {' + '.join(parts)} | "
+                f"CPU, {t['steps_done']} steps (best {config.scores.get('step')}), both "
+                f"sequences | {' + '.join(parts)} | "
                 f"{row['sequence'].split()[-1]} (trained on) | {row['SEG']:.3f} | "
                 f"{row['DET']:.3f} | {row['TRA']:.3f} | {row['FP']} | {row['tracks']} | "
                 f"{estimate} |")
     return "\n".join(lines) + "\n"
 
 
-#: The cross-video row of the same recipe (models/README.md, first table).
-CROSS_VIDEO = {
-    "DIC-C2DH-HeLa-GT+ST": "`DIC-C2DH-HeLa-02` on 01: 0.814 / 0.932 / 0.921",
-    "Fluo-N2DH-SIM+-GT": "`Fluo-N2DH-SIM+-02` on 01: 0.732 / 0.995 / 0.994",
-    "Fluo-N2DH-GOWT1-GT": "`Fluo-N2DH-GOWT1-01` on 02: 0.948 / 0.961 / 0.965",
-}
 
 
 #: submission model -> (the cross-video model of the same recipe, its training sequence)
@@ -160,6 +154,18 @@ COUNTERPART = {
     "Fluo-N2DH-SIM+-GT": ("Fluo-N2DH-SIM+-02", "02"),
     "Fluo-N2DH-GOWT1-GT": ("Fluo-N2DH-GOWT1-01", "01"),
 }
+
+
+def cross_video_estimate(models: Path, name: str) -> str:
+    """'`MODEL` on SEQ: SEG / DET / TRA' of the shipped cross-video model of the same
+    recipe, as its config.json records it ('-' where it has no cross-video score)."""
+    other = COUNTERPART[name][0]
+    row = load_config(models / other).scores.get("cross_video") if (
+        models / other / CONFIG_FILE).exists() else None
+    if not row:
+        return "-"
+    return (f"`{other}` on {row['test']}: {row['SEG']:.3f} / {row['DET']:.3f} / "
+            f"{row['TRA']:.3f}")
 
 
 def compare(data: Path, models: Path, names: list[str]) -> list[dict]:

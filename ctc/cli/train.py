@@ -174,10 +174,9 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
     if args.markers and args.distance:
         raise CTCInputError("give --markers or --distance, not both: they are two targets of "
                             "the same fourth channel")
-    markers = {"markers": True, "postprocess": {**ModelConfig().postprocess,
-                                                **MARKER_DEFAULTS}} if args.markers else {}
-    if args.distance:
-        markers = {**markers, "markers": True, "markers_from": "segmentation",
+    markers = {}
+    if args.markers or args.distance:  # one fourth channel, two possible targets
+        markers = {"markers": True, "markers_from": "segmentation" if args.distance else "tra",
                    "postprocess": {**ModelConfig().postprocess, **MARKER_DEFAULTS}}
     try:  # ModelConfig says which combinations are allowed (markers: three_class only)
         context = {"context": args.context} if args.context else {}

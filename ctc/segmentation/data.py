@@ -55,6 +55,10 @@ class Normalization:
 #: Kinds of :func:`sequence_normalization`.
 NORMALIZATIONS = ("percentile", "minmax", "log")
 
+#: Targets of the marker channel: the tracking markers (GT TRA), or the cell distance of
+#: the segmentation annotation (``load_samples(markers_from=...)``).
+MARKER_SOURCES = ("tra", "segmentation")
+
 
 def spread(items, count: int) -> list:
     """At most `count` of `items`, evenly spaced from the first to the last."""
@@ -211,8 +215,8 @@ def load_samples(dataset_dir: str | Path, sequence: str, truth: str = "GT", *,
             sources[(t, z)] = path
     tra_dir = dataset / f"{sequence}_GT" / "TRA"
     tra = find_frames(tra_dir, TRA_PREFIX, required=False) if tra_dir.is_dir() else None
-    if markers_from not in ("tra", "segmentation"):
-        raise ValueError(f"markers_from must be 'tra' or 'segmentation', got {markers_from!r}")
+    if markers_from not in MARKER_SOURCES:
+        raise ValueError(f"markers_from must be one of {MARKER_SOURCES}, got {markers_from!r}")
     distance = markers and markers_from == "segmentation"
     if markers and not distance and (tra is None or not tra.frames):
         raise CTCInputError("marker targets requested but no tracking markers found", tra_dir)

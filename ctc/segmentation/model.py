@@ -12,7 +12,7 @@ import torch
 
 from ctc.configs import from_dict
 from ctc.errors import CTCInputError
-from ctc.segmentation.data import NORMALIZATIONS
+from ctc.segmentation.data import MARKER_SOURCES, NORMALIZATIONS
 from ctc.segmentation.gruunet import GRUUConfig, GRUUNet
 from ctc.segmentation.nets import NetConfig, UNet
 from ctc.segmentation.postprocess import THRESHOLD_KEYS
@@ -20,9 +20,6 @@ from ctc.segmentation.rshn import RSHN, RSHNConfig
 
 #: arch name -> (configuration class, network class)
 ARCHS = {"unet": (NetConfig, UNet), "gruunet": (GRUUConfig, GRUUNet), "rshn": (RSHNConfig, RSHN)}
-
-#: Targets of the marker channel (``ModelConfig.markers_from``).
-MARKER_SOURCES = ("tra", "segmentation")
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.pt"
@@ -180,6 +177,17 @@ def _atomic_write(path: Path, write) -> None:
             os.remove(tmp)
 
 
+def half_precision(state: dict) -> dict:
+    """A state dict with its floating-point tensors in float16 (the others as they are)."""
+    return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+
+
+def full_precision(state: dict) -> dict:
+    """A state dict with its floating-point tensors in float32 (the others as they are)."""
+    return {k: v.float() if torch.is_tensor(v) and v.is_floating_point() else v
+            for k, v in state.items()}
+
+
 def save_model(folder: str | Path, config: ModelConfig, net: torch.nn.Module,
                half: bool = False) -> None:
     """Write config.json and weights.pt atomically into `folder` (created if needed).
@@ -196,7 +204,7 @@ def save_model(folder: str | Path, config: ModelConfig, net: torch.nn.Module,
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
     if half:
-        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+        state = half_precision(state)
     _atomic_write(folder / WEIGHTS_FILE, lambda p: torch.save(state, p))
     write_config(folder, config)
 
@@ -231,8 +239,7 @@ def load_model(folder: str | Path, device: str | torch.device = "cpu"
         raise CTCInputError(f"unreadable weights file ({type(exc).__name__}: {exc}); copy the "
                             "model folder again or retrain it", weights) from None
     if isinstance(state, dict):  # weights stored in half precision compute in float32
-        state = {k: v.float() if torch.is_tensor(v) and v.is_floating_point() else v
-                 for k, v in state.items()}
+        state = full_precision(state)
     try:
         net.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError, KeyError, ValueError) as exc:
