@@ -82,6 +82,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=8.0)
     parser.add_argument("--steps", type=int, default=100000)
     parser.add_argument("--batch", type=int, default=6)
+    parser.add_argument("--lr", type=float, default=2e-3,
+                        help="AdamW learning rate (2e-3, the recipe of every shipped model)")
+    parser.add_argument("--snapshots", action="store_true",
+                        help="keep the weights at every restart (eval/learning_curve.py "
+                             "scores them)")
     parser.add_argument("--tta", default="none", choices=("none", "flips", "dihedral"))
     parser.add_argument("--device", default="auto")
     parser.add_argument("--arch", default="unet", choices=("unet", "gruunet", "rshn"))
@@ -142,10 +147,10 @@ def main() -> None:
                                   cell_gain=(tuple(args.cell_gain) if args.cell_gain
                                              else s.get("cell_gain")))
                 settings = TrainConfig(steps=args.steps, batch=batch, crop=crop,
-                                       lr=2e-3, restart=400, val_every=50, val_frames=3,
-                                       truth=s["truth"], device=args.device,
-                                       max_minutes=args.minutes,
-                                       augment=augment)
+                                       lr=args.lr, restart=400, val_every=50,
+                                       val_frames=3, truth=s["truth"], device=args.device,
+                                       max_minutes=args.minutes, augment=augment,
+                                       snapshots=args.snapshots)
                 print(f"== training {args.arch} {name} {train_seq} ({s['truth']}, "
                       f"{args.minutes} min)",
                       flush=True)
@@ -174,6 +179,7 @@ def main() -> None:
                    "truth": s["truth"], "markers": config.markers,
                    "markers_from": config.markers_from, **measured,
                    "training_minutes": config.training.get("minutes"),
+                   "lr": config.training.get("lr"),
                    "steps": config.training.get("steps_done"),
                    "best_step": config.scores.get("step"),
                    "postprocess": {k: config.postprocess[k] for k in DATASET_KEYS

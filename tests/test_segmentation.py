@@ -60,7 +60,15 @@ from ctc.segmentation.targets import (
     merge_truths,
     three_class_target,
 )
-from ctc.segmentation.train import CHECKPOINT, PROGRESS_LOG, TrainConfig, _task_loss, train
+from ctc.segmentation.train import (
+    CHECKPOINT,
+    PROGRESS_LOG,
+    SNAPSHOTS,
+    TrainConfig,
+    _task_loss,
+    snapshot_path,
+    train,
+)
 from ctc.toy import moving_discs, write_gt
 
 TINY = NetConfig(base=4, depth=2)
@@ -739,6 +747,22 @@ def test_resume_continues_the_same_run(toy_dataset, tmp_path):
     assert all(line["steps_per_second"] > 0 and "SEG" in line for line in logs[1])
     for key, value in a["net"].items():
         torch.testing.assert_close(value, b["net"][key], rtol=0, atol=0)
+
+
+def test_snapshots_keep_the_weights_of_every_restart(toy_dataset, tmp_path):
+    quiet = dict(progress=False, log=lambda *_: None)
+    train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "s",
+          quick(steps=10, restart=4, snapshots=True, val_every=5), **quiet)
+    kept = sorted(p.name for p in (tmp_path / "s" / SNAPSHOTS).iterdir())
+    assert kept == ["step-000004.pt", "step-000008.pt"]
+    # the last one is the network at step 8, not the best validation or the final weights
+    state = torch.load(snapshot_path(tmp_path / "s", 8), weights_only=True)
+    final = torch.load(tmp_path / "s" / CHECKPOINT, weights_only=False)["net"]
+    assert set(state) == set(final)
+    assert any(not torch.equal(state[k], final[k]) for k in state)
+    train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "n", quick(steps=4, restart=4),
+          **quiet)
+    assert not (tmp_path / "n" / SNAPSHOTS).exists()
 
 
 def test_universal_training_and_border_task(toy_dataset, tmp_path):

@@ -120,6 +120,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--restart", type=int, default=t.restart,
                    help=f"steps per cosine warm-restart cycle ({t.restart})")
     p.add_argument("--val-every", type=int, default=t.val_every, help="validation period")
+    p.add_argument("--snapshots", action="store_true",
+                   help="also keep the weights at the end of every restart cycle in "
+                        "OUT/snapshots/ (for learning curves and snapshot ensembles)")
     p.add_argument("--val-frames", type=int, default=t.val_frames,
                    help="gold frames held out per sequence for validation")
     p.add_argument("--window", type=int, default=t.window,
@@ -233,4 +236,4 @@ def train_settings(args: argparse.Namespace) -> TrainConfig:
                         gain=tuple(args.gain), noise=args.noise,
                         gamma=tuple(args.gamma) if args.gamma else None,
                         cell_gain=tuple(args.cell_gain) if args.cell_gain else None),
-        calibrate=not args.no_calibrate, bf16=args.bf16)
+        calibrate=not args.no_calibrate, bf16=args.bf16, snapshots=args.snapshots)

@@ -61,6 +61,8 @@ CHECKPOINT = "checkpoint.pt"
 #: One JSON line per validation (step, loss, held-out SEG/DET, steps per second, best so
 #: far, time): a run left in the background can be followed from another session.
 PROGRESS_LOG = "progress.jsonl"
+#: Folder of the weights kept at the end of every warm-restart cycle (``snapshots=True``)
+SNAPSHOTS = "snapshots"
 
 
 @dataclass
@@ -97,6 +99,10 @@ class TrainConfig:
     #: then the mixture they are used with at inference; per-dataset forwards left them a
     #: blend no training batch had, and a model that read DIC-HeLa as one cell
     joint: bool = True
+    #: keep the weights at the end of every warm-restart cycle, where the learning rate
+    #: is lowest, as ``snapshots/step-NNNNNN.pt``: what a long run learnt over time, and
+    #: the members of a snapshot ensemble
+    snapshots: bool = False
 
     def __post_init__(self):
         positive = {"steps": self.steps, "batch": self.batch, "crop": self.crop,
@@ -127,6 +133,7 @@ class TrainConfig:
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".checkpoint.", dir=path.parent)
     os.close(fd)
     try:
@@ -135,6 +142,11 @@ def _save_checkpoint(path: Path, state: dict) -> None:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def snapshot_path(model_dir: str | Path, step: int) -> Path:
+    """Where training kept the weights of `step` (see ``TrainConfig.snapshots``)."""
+    return Path(model_dir) / SNAPSHOTS / f"step-{step:06d}.pt"
 
 
 def _log_progress(path: Path, history: list[dict], best: float) -> None:
@@ -431,6 +443,8 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
             total = accumulated_step(optimizer, samplers, sampler_loss)
         scheduler.step()
         step += 1
+        if settings.snapshots and step % settings.restart == 0:
+            _save_checkpoint(snapshot_path(out, step), net.state_dict())
         out_of_time = (settings.max_minutes is not None
                        and time.perf_counter() - start > 60 * settings.max_minutes)
         if step % settings.val_every == 0 or step == settings.steps or out_of_time:
