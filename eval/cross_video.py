@@ -84,6 +84,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=6)
     parser.add_argument("--lr", type=float, default=2e-3,
                         help="AdamW learning rate (2e-3, the recipe of every shipped model)")
+    parser.add_argument("--validation", default="fixed", choices=("fixed", "calibrated"),
+                        help="how held-out frames rank checkpoints (ctc train --validation)")
     parser.add_argument("--snapshots", action="store_true",
                         help="keep the weights at every restart (eval/learning_curve.py "
                              "scores them)")
@@ -150,7 +152,8 @@ def main() -> None:
                                        lr=args.lr, restart=400, val_every=50,
                                        val_frames=3, truth=s["truth"], device=args.device,
                                        max_minutes=args.minutes, augment=augment,
-                                       snapshots=args.snapshots)
+                                       snapshots=args.snapshots,
+                                       validation=args.validation)
                 print(f"== training {args.arch} {name} {train_seq} ({s['truth']}, "
                       f"{args.minutes} min)",
                       flush=True)

@@ -765,6 +765,54 @@ def test_snapshots_keep_the_weights_of_every_restart(toy_dataset, tmp_path):
     assert not (tmp_path / "n" / SNAPSHOTS).exists()
 
 
+def test_calibrated_validation_ranks_by_the_best_setting_of_the_grid(toy_dataset, tmp_path):
+    from ctc.segmentation.calibrate import default_grid
+    from ctc.segmentation.heldout import load_validation, score, validation_frames
+    from ctc.segmentation.train import validation_scores
+
+    config = train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "c",
+                   quick(steps=20, validation="calibrated"), progress=False,
+                   log=lambda *_: None)
+    logged = [json.loads(line) for line in (tmp_path / "c" / PROGRESS_LOG).read_text()
+              .splitlines()]
+    assert [line["step"] for line in logged] == [10, 20] and "SEG" in logged[0]
+    config, net = load_model(tmp_path / "c")
+    config.postprocess = {k: v for k, v in config.postprocess.items()
+                          if k in ("min_size", "tile", "overlap")}  # components, uncalibrated
+    frames = load_validation(toy_dataset, "01", validation_frames(toy_dataset, "01", 2),
+                             config.normalization)
+    fixed = validation_scores(net, frames, config, torch.device("cpu"), "fixed")
+    calibrated = validation_scores(net, frames, config, torch.device("cpu"), "calibrated")
+    # the grid holds the fixed setting (components), so its best is at least as good
+    assert default_grid(config)[0] == {"method": "components"}
+    assert score(calibrated) >= score(fixed) - 1e-12
+    with pytest.raises(ValueError, match="validation must be one of"):
+        quick(validation="test-set")
+
+
+def test_averaged_snapshots_have_the_mean_weights_and_fresh_batch_norm(toy_dataset, tmp_path):
+    from ctc.segmentation.averaging import average_states, averaged_network
+
+    config = train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "s",
+                   quick(steps=12, restart=4, snapshots=True, val_every=6),
+                   progress=False, log=lambda *_: None)
+    files = [snapshot_path(tmp_path / "s", step) for step in (4, 8, 12)]
+    states = [torch.load(f, weights_only=True) for f in files]
+    mean = average_states(states)
+    conv = next(k for k in mean if k.endswith("weight") and mean[k].ndim == 4)
+    torch.testing.assert_close(mean[conv], (states[0][conv] + states[1][conv]
+                                            + states[2][conv]) / 3)
+    net = averaged_network(config, files, batches=3)
+    got = net.state_dict()
+    torch.testing.assert_close(got[conv], mean[conv])
+    running = next(k for k in got if k.endswith("running_var"))
+    # measured again on training crops, not the mean of the snapshots' statistics
+    assert not torch.allclose(got[running], mean[running])
+    assert not net.training
+    with pytest.raises(ValueError, match="different networks"):
+        average_states([states[0], {k: v for k, v in states[1].items() if k != conv}])
+
+
 def test_universal_training_and_border_task(toy_dataset, tmp_path):
     config = train(ModelConfig(net=TINY, task="border"),
                    [(toy_dataset, ["01"]), (toy_dataset, ["01"])], tmp_path / "u",

@@ -16,7 +16,7 @@ from ctc.segmentation.model import ModelConfig, resolve_device
 from ctc.segmentation.nets import XBNET, NetConfig
 from ctc.segmentation.postprocess import MARKER_DEFAULTS
 from ctc.segmentation.rshn import RSHNConfig
-from ctc.segmentation.train import TrainConfig, train
+from ctc.segmentation.train import VALIDATIONS, TrainConfig, train
 
 DESCRIPTION = """\
 Train a U-Net-family model on the annotations of one or more CTC datasets and
@@ -120,6 +120,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--restart", type=int, default=t.restart,
                    help=f"steps per cosine warm-restart cycle ({t.restart})")
     p.add_argument("--val-every", type=int, default=t.val_every, help="validation period")
+    p.add_argument("--validation", default=t.validation, choices=VALIDATIONS,
+                   help="how held-out frames are segmented to choose the best checkpoint: "
+                        "with the model's default post-processing (fixed, the default), or "
+                        "with the best setting of the calibration grid (calibrated: the "
+                        "checkpoint is ranked as it will be used)")
     p.add_argument("--snapshots", action="store_true",
                    help="also keep the weights at the end of every restart cycle in "
                         "OUT/snapshots/ (for learning curves and snapshot ensembles)")
@@ -236,4 +241,5 @@ def train_settings(args: argparse.Namespace) -> TrainConfig:
                         gain=tuple(args.gain), noise=args.noise,
                         gamma=tuple(args.gamma) if args.gamma else None,
                         cell_gain=tuple(args.cell_gain) if args.cell_gain else None),
-        calibrate=not args.no_calibrate, bf16=args.bf16, snapshots=args.snapshots)
+        calibrate=not args.no_calibrate, bf16=args.bf16, snapshots=args.snapshots,
+        validation=args.validation)
