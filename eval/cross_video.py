@@ -86,6 +86,8 @@ def main() -> None:
                         help="AdamW learning rate (2e-3, the recipe of every shipped model)")
     parser.add_argument("--validation", default="fixed", choices=("fixed", "calibrated"),
                         help="how held-out frames rank checkpoints (ctc train --validation)")
+    parser.add_argument("--select", default="any", choices=("any", "restarts"),
+                        help="which weights may become the model (ctc train --select)")
     parser.add_argument("--snapshots", action="store_true",
                         help="keep the weights at every restart (eval/learning_curve.py "
                              "scores them)")
@@ -153,7 +155,7 @@ def main() -> None:
                                        val_frames=3, truth=s["truth"], device=args.device,
                                        max_minutes=args.minutes, augment=augment,
                                        snapshots=args.snapshots,
-                                       validation=args.validation)
+                                       validation=args.validation, select=args.select)
                 print(f"== training {args.arch} {name} {train_seq} ({s['truth']}, "
                       f"{args.minutes} min)",
                       flush=True)

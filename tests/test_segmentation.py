@@ -790,6 +790,21 @@ def test_calibrated_validation_ranks_by_the_best_setting_of_the_grid(toy_dataset
         quick(validation="test-set")
 
 
+def test_selecting_at_restarts_keeps_only_the_weights_of_cycle_ends(toy_dataset, tmp_path):
+    quiet = dict(progress=False, log=lambda *_: None)
+    config = train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "r",
+                   quick(steps=10, restart=4, val_every=3, select="restarts"), **quiet)
+    logged = [json.loads(line)["step"] for line in (tmp_path / "r" / PROGRESS_LOG).read_text()
+              .splitlines()]
+    assert logged == [3, 4, 6, 8, 9, 10]  # cycle ends are validated too
+    assert config.scores["step"] in (4, 8)
+    short = train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "s",
+                  quick(steps=3, restart=4, val_every=3, select="restarts"), **quiet)
+    assert "step" not in short.scores and (tmp_path / "s" / "weights.pt").is_file()
+    with pytest.raises(ValueError, match="select must be one of"):
+        quick(select="best-test")
+
+
 def test_averaged_snapshots_have_the_mean_weights_and_fresh_batch_norm(toy_dataset, tmp_path):
     from ctc.segmentation.averaging import average_states, averaged_network
 

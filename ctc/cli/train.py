@@ -16,7 +16,7 @@ from ctc.segmentation.model import ModelConfig, resolve_device
 from ctc.segmentation.nets import XBNET, NetConfig
 from ctc.segmentation.postprocess import MARKER_DEFAULTS
 from ctc.segmentation.rshn import RSHNConfig
-from ctc.segmentation.train import VALIDATIONS, TrainConfig, train
+from ctc.segmentation.train import SELECTIONS, VALIDATIONS, TrainConfig, train
 
 DESCRIPTION = """\
 Train a U-Net-family model on the annotations of one or more CTC datasets and
@@ -125,6 +125,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "with the model's default post-processing (fixed, the default), or "
                         "with the best setting of the calibration grid (calibrated: the "
                         "checkpoint is ranked as it will be used)")
+    p.add_argument("--select", default=t.select, choices=SELECTIONS,
+                   help="which weights may become the model: any validated step (default), "
+                        "or only the ends of the restart cycles, where the learning rate is "
+                        "lowest (restarts; a run shorter than one cycle keeps its last "
+                        "weights)")
     p.add_argument("--snapshots", action="store_true",
                    help="also keep the weights at the end of every restart cycle in "
                         "OUT/snapshots/ (for learning curves and snapshot ensembles)")
@@ -242,4 +247,4 @@ def train_settings(args: argparse.Namespace) -> TrainConfig:
                         gamma=tuple(args.gamma) if args.gamma else None,
                         cell_gain=tuple(args.cell_gain) if args.cell_gain else None),
         calibrate=not args.no_calibrate, bf16=args.bf16, snapshots=args.snapshots,
-        validation=args.validation)
+        validation=args.validation, select=args.select)

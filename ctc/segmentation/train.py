@@ -65,6 +65,8 @@ PROGRESS_LOG = "progress.jsonl"
 SNAPSHOTS = "snapshots"
 #: Ways validation segments the held-out frames (``TrainConfig.validation``).
 VALIDATIONS = ("fixed", "calibrated")
+#: Which validated weights may become the model (``TrainConfig.select``).
+SELECTIONS = ("any", "restarts")
 
 
 @dataclass
@@ -111,6 +113,12 @@ class TrainConfig:
     #: of the same weights gives 0.84), or "calibrated", with the best setting of the
     #: calibration grid (:func:`validation_scores`), the way the model will be used
     validation: str = "fixed"
+    #: which weights may become the model: "any" validated step, or only the "restarts",
+    #: the ends of the warm-restart cycles, where the learning rate is lowest (weights
+    #: from the middle of a cycle, taken at a high learning rate, scored well on the
+    #: held-out frames and poorly on the other sequence in the long DIC-HeLa runs of
+    #: ``eval/learning_curve.py``; README)
+    select: str = "any"
 
     def __post_init__(self):
         positive = {"steps": self.steps, "batch": self.batch, "crop": self.crop,
@@ -131,6 +139,8 @@ class TrainConfig:
                                                  and self.max_minutes > 0):
             raise ValueError(f"the time budget must be a positive number of minutes, got "
                              f"{self.max_minutes}")
+        if self.select not in SELECTIONS:
+            raise ValueError(f"select must be one of {SELECTIONS}, got {self.select!r}")
         if self.validation not in VALIDATIONS:
             raise ValueError(f"validation must be one of {VALIDATIONS}, got {self.validation!r}")
         if self.truth not in ("GT", "ST", "GT+ST"):
@@ -472,13 +482,15 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
             _save_checkpoint(snapshot_path(out, step), net.state_dict())
         out_of_time = (settings.max_minutes is not None
                        and time.perf_counter() - start > 60 * settings.max_minutes)
-        if step % settings.val_every == 0 or step == settings.steps or out_of_time:
+        cycle_end = step % settings.restart == 0
+        if (step % settings.val_every == 0 or step == settings.steps or out_of_time
+                or (settings.select == "restarts" and cycle_end)):
             last_val = (validation_scores(net, val, config, device, settings.validation)
                         if val else {})
             value = score(last_val) if val else -float(total)
             history.append({"step": step, "loss": total, **last_val,
                             "minutes": (time.perf_counter() - start) / 60})
-            if value > best:
+            if value > best and (settings.select == "any" or cycle_end):
                 best = value
                 config.scores = {"validation": last_val, "step": step,
                                  "training_minutes": (time.perf_counter() - start) / 60}
