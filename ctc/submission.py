@@ -141,6 +141,9 @@ def _recipe_arguments(models_dir: Path, model: str) -> str:
         options += [f"--{key.replace('_', '-')} {training[key]}"
                     for key in ("batch", "crop", "lr", "restart", "val_every", "val_frames",
                                 "seed") if key in training]
+        options += [f"--{key} {training[key]}" for key, default in
+                    (("select", "any"), ("validation", "fixed"))
+                    if training.get(key, default) != default]
         gain = (training.get("augment") or {}).get("gain")
         if gain:
             options.append(f"--gain {gain[0]} {gain[1]}")

@@ -70,13 +70,15 @@ def test_generated_scripts(setup):
     # a training script whose model ships repeats its recorded recipe
     recipe = json.loads((models / f"{NAME}-01" / "config.json").read_text())
     recipe["markers"] = True
+    recipe["training"]["select"] = "restarts"
     (shipped.parent / f"{NAME}-GT").mkdir()
     (shipped.parent / f"{NAME}-GT" / "config.json").write_text(json.dumps(recipe))
     written = generate_executables(base / "exe3", registry, shipped.parent)
     train_text = next(p for p in written if p.name == f"train-{NAME}-GT.sh").read_text()
     steps = recipe["training"]["steps_done"]
     assert (f"--truth GT --steps {steps} --batch 2 --crop 32 " in train_text
-            and "--markers --out" in train_text and "recipe of the shipped" in train_text)
+            and "--markers --out" in train_text and "recipe of the shipped" in train_text
+            and "--select restarts" in train_text and "--validation" not in train_text)
     assert "--steps" not in (exe / f"train-{NAME}-GT.sh").read_text()  # no model, no recipe
     # run from an SW folder without its model: a clear message, exit 2, no result
     sw = base / "bare" / "SW"
