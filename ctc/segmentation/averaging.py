@@ -15,9 +15,8 @@ import numpy as np
 import torch
 
 from ctc.errors import CTCInputError
-from ctc.io.naming import RAW_PREFIX, find_frames
 from ctc.segmentation.data import Augment, CropSampler, load_samples
-from ctc.segmentation.heldout import validation_frames
+from ctc.segmentation.heldout import training_frames, validation_frames
 from ctc.segmentation.model import ModelConfig, build_net
 
 
@@ -84,8 +83,7 @@ def averaged_network(config: ModelConfig, snapshot_files: list[Path], *, batches
         for seq in sequences:
             # the frames training held out stay out: calibration chooses on them next
             held = validation_frames(Path(dataset_dir), seq, training.get("val_frames", 0))
-            keep = (set(find_frames(Path(dataset_dir) / seq, RAW_PREFIX).frames) - set(held)
-                    if held else None)
+            keep = training_frames(Path(dataset_dir), seq, held)
             samples += load_samples(dataset_dir, seq, training.get("truth", "GT"),
                                     task=config.task, iterations=config.iterations,
                                     normalization=config.normalization,

@@ -68,6 +68,14 @@ def validation_frames(dataset_dir: Path, sequence: str, count: int) -> list[int]
     return sorted({frames[i] for i in picks})
 
 
+def training_frames(dataset_dir: Path, sequence: str, held: list[int]) -> set[int] | None:
+    """The raw frames of a sequence that training may learn from: all but `held` (None,
+    meaning every frame, when nothing is held out)."""
+    if not held:
+        return None
+    return set(find_frames(dataset_dir / sequence, RAW_PREFIX).frames) - set(held)
+
+
 def load_validation(dataset_dir: Path, sequence: str, frames: list[int],
                     normalization: str) -> list[ValFrame]:
     """The frames among `frames` with gold segmentation (2D, 3D, or slices of 3D),

@@ -29,10 +29,6 @@ import torch
 import torch.nn.functional as F
 
 from ctc.errors import CTCInputError
-from ctc.io.naming import (
-    RAW_PREFIX,
-    find_frames,
-)
 from ctc.progress import progress_bar
 from ctc.segmentation.calibrate import calibrate_frames, calibrate_saved_model
 from ctc.segmentation.data import Augment, CropSampler, balanced_weights, load_samples
@@ -41,6 +37,7 @@ from ctc.segmentation.heldout import (
     evaluate_frames,
     load_validation,
     score,
+    training_frames,
     validation_frames,
 )
 from ctc.segmentation.losses import make_loss
@@ -379,10 +376,7 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
         for seq in sequences:
             held = validation_frames(dataset_dir, seq, settings.val_frames)
             val += load_validation(dataset_dir, seq, held, config.normalization)
-            keep = None
-            if held:
-                raw = find_frames(dataset_dir / seq, RAW_PREFIX)
-                keep = set(raw.frames) - set(held)
+            keep = training_frames(dataset_dir, seq, held)
             truth = sequence_truth(dataset_dir, seq, settings.truth, len(data), log)
             if config.task == "embedding":
                 samples += load_tracked_frames(dataset_dir, seq, truth,
