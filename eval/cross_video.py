@@ -58,7 +58,13 @@ from ctc.segmentation.model import (  # noqa: E402
 from ctc.segmentation.nets import NetConfig, count_parameters  # noqa: E402
 from ctc.segmentation.postprocess import MARKER_DEFAULTS, THRESHOLD_KEYS  # noqa: E402
 from ctc.segmentation.rshn import RSHNConfig  # noqa: E402
-from ctc.segmentation.train import CHECKPOINT, TrainConfig, train  # noqa: E402
+from ctc.segmentation.train import (  # noqa: E402
+    CHECKPOINT,
+    SELECTIONS,
+    VALIDATIONS,
+    TrainConfig,
+    train,
+)
 
 #: Per dataset: training truth, crop size, minimum object size (pixels), brightness range.
 SETTINGS = {
@@ -84,9 +90,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=6)
     parser.add_argument("--lr", type=float, default=2e-3,
                         help="AdamW learning rate (2e-3, the recipe of every shipped model)")
-    parser.add_argument("--validation", default="fixed", choices=("fixed", "calibrated"),
+    parser.add_argument("--validation", default="fixed", choices=VALIDATIONS,
                         help="how held-out frames rank checkpoints (ctc train --validation)")
-    parser.add_argument("--select", default="any", choices=("any", "restarts"),
+    parser.add_argument("--select", default="any", choices=SELECTIONS,
                         help="which weights may become the model (ctc train --select)")
     parser.add_argument("--snapshots", action="store_true",
                         help="keep the weights at every restart (eval/learning_curve.py "

@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO / "eval"))
 
 from cross_video import score_run  # noqa: E402
 
-from ctc.segmentation.averaging import averaged_network  # noqa: E402
+from ctc.segmentation.averaging import averaged_network, load_snapshot  # noqa: E402
 from ctc.segmentation.calibrate import calibrate_model  # noqa: E402
 from ctc.segmentation.model import (  # noqa: E402
     WEIGHTS_FILE,
@@ -42,7 +42,7 @@ from ctc.segmentation.model import (  # noqa: E402
     load_model,
     save_model,
 )
-from ctc.segmentation.train import PROGRESS_LOG, SNAPSHOTS  # noqa: E402
+from ctc.segmentation.train import PROGRESS_LOG, SNAPSHOTS, snapshot_path  # noqa: E402
 
 
 def snapshot_steps(model_dir: Path) -> list[int]:
@@ -69,14 +69,10 @@ def build_row_model(model_dir: Path, steps: list[int], folder: Path) -> None:
     if not steps:
         _, net = load_model(model_dir)
     elif len(steps) == 1:
-        import torch
-
         net = build_net(config)
-        net.load_state_dict(torch.load(model_dir / SNAPSHOTS / f"step-{steps[0]:06d}.pt",
-                                       map_location="cpu", weights_only=True))
+        net.load_state_dict(load_snapshot(snapshot_path(model_dir, steps[0])))
     else:
-        net = averaged_network(config, [model_dir / SNAPSHOTS / f"step-{s:06d}.pt"
-                                        for s in steps])
+        net = averaged_network(config, [snapshot_path(model_dir, s) for s in steps])
     save_model(folder, config, net.eval())
 
 
@@ -114,7 +110,7 @@ def main() -> None:
                                  args.out / f"row-{i:02d}-on-{args.test}_RES", args.device)
             chosen = load_config(folder)
             heldout = chosen.scores["calibration"][0]
-            selected = load_config(args.model).scores.get("step") if not steps else None
+            selected = config.scores.get("step") if not steps else None
             at = steps[0] if len(steps) == 1 else selected
             row = {"name": name, "steps": steps, "dataset": dataset.name,
                    "train": "+".join(data[0][1]), "test": args.test, **measured,

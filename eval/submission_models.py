@@ -146,8 +146,6 @@ def table(models: Path, names: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-
-
 #: submission model -> (the cross-video model of the same recipe, its training sequence)
 COUNTERPART = {
     "DIC-C2DH-HeLa-GT+ST": ("DIC-C2DH-HeLa-02", "02"),

@@ -20,6 +20,15 @@ from ctc.segmentation.heldout import training_frames, validation_frames
 from ctc.segmentation.model import ModelConfig, build_net
 
 
+def load_snapshot(path: str | Path) -> dict:
+    """The state dict of one snapshot (``ctc.segmentation.train.snapshot_path``)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch.load raises many types on a damaged file
+        raise CTCInputError(f"unreadable snapshot ({type(exc).__name__}: {exc})",
+                            path) from None
+
+
 def average_states(states: list[dict]) -> dict:
     """The mean of state dicts of one network (floating-point tensors; integer ones,
     such as batch-norm counters, from the last)."""
@@ -66,15 +75,8 @@ def averaged_network(config: ModelConfig, snapshot_files: list[Path], *, batches
 
     Returns the network in eval mode on the CPU.
     """
-    states = []
-    for path in snapshot_files:
-        try:
-            states.append(torch.load(path, map_location="cpu", weights_only=True))
-        except Exception as exc:  # torch.load raises many types on a damaged file
-            raise CTCInputError(f"unreadable snapshot ({type(exc).__name__}: {exc})",
-                                path) from None
     net = build_net(config)
-    net.load_state_dict(average_states(states))
+    net.load_state_dict(average_states([load_snapshot(path) for path in snapshot_files]))
     training = config.training
     augment = Augment(**{k: tuple(v) if isinstance(v, list) else v
                          for k, v in training.get("augment", {}).items()})
