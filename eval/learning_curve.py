@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "eval"))
 
-from cross_video import score_run  # noqa: E402
+from cross_video import post_label, score_run  # noqa: E402
 
 from ctc.segmentation.averaging import averaged_network, load_snapshot  # noqa: E402
 from ctc.segmentation.calibrate import calibrate_model  # noqa: E402
@@ -139,8 +139,7 @@ def main() -> None:
                        else "–")
         print(f"| {name} | {cal['SEG']:.3f} / {cal['DET']:.3f} | {logged_cell} "
               f"| {r['SEG']:.3f} | {r['DET']:.3f} | {r['TRA']:.3f} | {r['FP']} | "
-              f"{r['tracks']} ({r['gt_tracks']}) | {post['method']} {post['seed_threshold']}, "
-              f"≥ {post['min_size']} px |")
+              f"{r['tracks']} ({r['gt_tracks']}) | {post_label(r)}, ≥ {post['min_size']} px |")
 
 
 if __name__ == "__main__":

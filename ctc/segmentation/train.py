@@ -114,7 +114,9 @@ class TrainConfig:
     #: the ends of the warm-restart cycles, where the learning rate is lowest (weights
     #: from the middle of a cycle, taken at a high learning rate, scored well on the
     #: held-out frames and poorly on the other sequence in the long DIC-HeLa runs of
-    #: ``eval/learning_curve.py``; README)
+    #: ``eval/learning_curve.py``; README). Not the default, nor is ``validation=
+    #: "calibrated"``: together they lost twice and gained once on runs they were not
+    #: drawn from (Fluo-N2DH-SIM+ both ways, the 15-minute DIC-HeLa recipe; README)
     select: str = "any"
 
     def __post_init__(self):
