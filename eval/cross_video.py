@@ -90,9 +90,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=6)
     parser.add_argument("--lr", type=float, default=2e-3,
                         help="AdamW learning rate (2e-3, the recipe of every shipped model)")
-    parser.add_argument("--validation", default="fixed", choices=VALIDATIONS,
+    parser.add_argument("--validation", default=TrainConfig.validation, choices=VALIDATIONS,
                         help="how held-out frames rank checkpoints (ctc train --validation)")
-    parser.add_argument("--select", default="any", choices=SELECTIONS,
+    parser.add_argument("--select", default=TrainConfig.select, choices=SELECTIONS,
                         help="which weights may become the model (ctc train --select)")
     parser.add_argument("--snapshots", action="store_true",
                         help="keep the weights at every restart (eval/learning_curve.py "

@@ -474,11 +474,11 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
             total = accumulated_step(optimizer, samplers, sampler_loss)
         scheduler.step()
         step += 1
-        if settings.snapshots and step % settings.restart == 0:
+        cycle_end = step % settings.restart == 0
+        if settings.snapshots and cycle_end:
             _save_checkpoint(snapshot_path(out, step), net.state_dict())
         out_of_time = (settings.max_minutes is not None
                        and time.perf_counter() - start > 60 * settings.max_minutes)
-        cycle_end = step % settings.restart == 0
         if (step % settings.val_every == 0 or step == settings.steps or out_of_time
                 or (settings.select == "restarts" and cycle_end)):
             last_val = (validation_scores(net, val, config, device, settings.validation)
