@@ -49,7 +49,13 @@ sys.path.insert(0, str(REPO))
 
 from universal import replace_readme_section  # noqa: E402
 
-from ctc.segmentation.model import CONFIG_FILE, WEIGHTS_FILE, load_config  # noqa: E402
+from ctc.segmentation.model import (  # noqa: E402
+    CONFIG_FILE,
+    WEIGHTS_FILE,
+    is_half,
+    load_config,
+    store_half,
+)
 from ctc.segmentation.train import CHECKPOINT  # noqa: E402
 
 #: model name -> (dataset, minutes, ``ctc train`` arguments): the recipe of the
@@ -74,20 +80,6 @@ def _ctc(*args: str) -> None:
                    env={**os.environ, "PYTHONPATH": str(REPO)})
 
 
-def _halve(model_dir: Path) -> None:
-    from ctc.segmentation.model import load_model, save_model
-
-    config, net = load_model(model_dir)
-    save_model(model_dir, config, net, half=True)
-
-
-def _is_half(model_dir: Path) -> bool:
-    import torch
-
-    state = torch.load(model_dir / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-    return any(v.dtype == torch.float16 for v in state.values())
-
-
 def train(data: Path, runs: Path, names: list[str]) -> None:
     runs.mkdir(parents=True, exist_ok=True)
     for name in names:
@@ -97,8 +89,7 @@ def train(data: Path, runs: Path, names: list[str]) -> None:
         if not trained:
             _ctc("train", str(data / dataset), "--minutes", str(minutes), "--out", str(model),
                  *args, *(["--resume"] if (model / CHECKPOINT).exists() else []))
-        if not _is_half(model):
-            _halve(model)
+        store_half(model)  # the form that ships; calibration scores these bytes
         if "track_length_calibration" not in load_config(model).scores:
             _ctc("calibrate", str(model), str(data / dataset), "--tracking")
 
@@ -189,7 +180,7 @@ def compare(data: Path, models: Path, names: list[str]) -> list[dict]:
 def ship(runs: Path, models: Path, names: list[str]) -> None:
     for name in names:
         source, target = runs / name, models / name
-        if not _is_half(source):
+        if not is_half(source):
             raise SystemExit(f"{source}: not finished (run the train step first)")
         target.mkdir(parents=True, exist_ok=True)
         for file in (CONFIG_FILE, WEIGHTS_FILE):

@@ -19,7 +19,12 @@ and silver truth where silver exists (allGT+allST). Protocols:
     dataset (``--dataset NAME``) alone; score on its test split. The
     per-dataset model against which the universal one is measured.
 ``all``
-    Train on everything (the submission model); nothing left to score.
+    Train on everything (the submission model of the datasets with no model of
+    their own). Nothing is left to test it on: it is stored in half precision,
+    its post-processing chosen again on those weights and its shortest track on
+    every training sequence segmented whole, and its rows are the scores of that
+    choice on its own training sequences, a check that the shipped bytes work and
+    no estimate of accuracy (that estimate is the ``cross`` row of the dataset).
 
 Each run trains for ``--minutes`` of CPU time (or until ``--steps``), chooses
 its checkpoint and post-processing on held-out gold frames of its training
@@ -35,6 +40,8 @@ Usage::
     python eval/universal.py --protocol lodo --leave-out PhC-C2DH-U373 [--minutes 20]
     python eval/universal.py --protocol finetune --dataset Fluo-C2DL-MSC --minutes 8 \
         --batch 8 --lr 5e-4
+    python eval/universal.py --protocol all --steps 1151 --minutes 400
+    python eval/universal.py --protocol cross --half   # rescore the model as shipped
     python eval/universal.py --table            # print every row recorded so far
     python eval/universal.py --ship universal-01=universal-2d [TAG=NAME ...]
     python eval/universal.py --readme           # the README rows alone
@@ -61,6 +68,7 @@ from cross_video import post_label, score_run  # noqa: E402  (eval/ is this scri
 
 from ctc.io.folders import list_sequences  # noqa: E402
 from ctc.io.subsequence import write_subsequence  # noqa: E402
+from ctc.lineage import read_tracks  # noqa: E402
 from ctc.segmentation.calibrate import calibrate_model, calibrate_tracking  # noqa: E402
 from ctc.segmentation.data import Augment  # noqa: E402
 from ctc.segmentation.model import (  # noqa: E402
@@ -68,6 +76,7 @@ from ctc.segmentation.model import (  # noqa: E402
     WEIGHTS_FILE,
     ModelConfig,
     load_config,
+    store_half,
     write_config,
 )
 from ctc.segmentation.nets import NetConfig  # noqa: E402
@@ -154,6 +163,9 @@ def main() -> None:
     parser.add_argument("--tracking", action="store_true",
                         help="with --recalibrate: also choose the minimum track length on the "
                              "whole training sequences")
+    parser.add_argument("--half", action="store_true",
+                        help="store a finished run's weights in half precision (as models/ "
+                             "ships them) before testing, so the rows score the shipped bytes")
     parser.add_argument("--table", action="store_true", help="print the recorded rows")
     parser.add_argument("--ship", nargs="+", metavar="TAG=NAME",
                         help="copy finished runs into models/NAME and write their README rows")
@@ -191,6 +203,13 @@ def main() -> None:
                             device=args.device, progress=False)
             if args.tracking:
                 calibrate_tracking(model_dir, train_on, device=args.device, progress=False)
+        if args.half and store_half(model_dir):
+            print(f"{model_dir}: weights stored in half precision", flush=True)
+        if args.protocol == "all":
+            for row in submission_rows(tag, model_dir, train_on, args.device,
+                                       settings(args).val_frames):
+                print(json.dumps(row), flush=True)
+                record(results, row)
         for dataset, sequence in tests:
             config = load_config(model_dir).for_dataset(dataset.name)
             res = args.runs / f"{tag}-{dataset.name}-{sequence}_RES"
@@ -219,6 +238,43 @@ def main() -> None:
               f"{r['DET']:6.3f} {r['TRA']:6.3f} {r['FP']:6d} "
               f"{r['tracks']:>4d}/{r['gt_tracks']:<4d} {r['CT']:6.3f} {r['TF']:6.3f} "
               f"{r['training_minutes']:5.1f} {r['steps']:5d} {row_post(r)}")
+
+
+def submission_rows(tag: str, model_dir: Path, train_on: list[tuple[Path, list[str]]],
+                    device: str, val_frames: int) -> list[dict]:
+    """The ``all`` model made as it ships, and one row per training sequence.
+
+    Its weights are stored in half precision, its post-processing is chosen again on
+    them (per dataset, on the frames training held out) and its shortest track on
+    every training sequence segmented whole (``calibrate_tracking``); each step is
+    skipped where done, so an interrupted run continues. The rows are the scores of
+    the chosen track minimum on the sequences it learnt from.
+    """
+    store_half(model_dir)
+    config = load_config(model_dir)
+    if "track_length_calibration" not in config.scores:
+        calibrate_model(model_dir, train_on, val_frames=val_frames, device=device,
+                        progress=False)
+        config = calibrate_tracking(model_dir, train_on, device=device, progress=False)
+    chosen = config.tracking.get("min_track_length", 0)
+    scored = next(r for r in config.scores["track_length_calibration"]
+                  if r["min_track_length"] == chosen)["sequences"]
+    rows = []
+    for measured in scored:
+        name, sequence = measured["sequence"].rsplit(" ", 1)
+        dataset = next(folder for folder, _ in train_on if folder.name == name)
+        post = config.for_dataset(name).postprocess
+        rows.append({"model": tag, "protocol": "all", "dataset": name,
+                     "test": f"{sequence} (trained on)",
+                     **{k: measured[k] for k in ("SEG", "DET", "TRA", "FP", "tracks")},
+                     "gt_tracks": len(read_tracks(dataset / f"{sequence}_GT" / "TRA"
+                                                  / "man_track.txt")),
+                     "training_minutes": config.training.get("minutes"),
+                     "steps": config.training.get("steps_done"),
+                     "best_step": config.scores.get("step"),
+                     "postprocess": {k: post[k] for k in DATASET_KEYS if k in post},
+                     "min_track_length": chosen, "forward": "joint", "weights": "float16"})
+    return rows
 
 
 def row_post(row: dict) -> str:
@@ -322,8 +378,9 @@ def measured_cells(row: dict) -> str:
     """The FP, tracks, CT and TF cells of a row ('-' where the row predates them)."""
     if row.get("FP") is None:
         return "- | - | - | -"
-    return (f"{row['FP']} | {row['tracks']} / {row['gt_tracks']} | {row['CT']:.3f} | "
-            f"{row['TF']:.3f}")
+    biological = " | ".join(f"{row[k]:.3f}" if row.get(k) is not None else "-"
+                            for k in ("CT", "TF"))
+    return f"{row['FP']} | {row['tracks']} / {row['gt_tracks']} | {biological}"
 
 
 def replace_readme_section(readme: Path, heading: str, section: str) -> None:

@@ -719,6 +719,29 @@ def test_half_precision_weights_are_half_the_bytes_and_load_as_float32(tmp_path)
         assert torch.allclose(loaded(image), net.eval()(image), atol=5e-2)
 
 
+def test_store_half_converts_a_model_folder_once_and_keeps_its_config(tmp_path):
+    from ctc.segmentation.model import build_net, is_half, save_model, store_half
+
+    config = ModelConfig(net=NetConfig(base=8, depth=3), scores={"SEG": 0.5})
+    torch.manual_seed(0)
+    net = build_net(config)
+    save_model(tmp_path / "m", config, net)
+    assert not is_half(tmp_path / "m")
+    assert store_half(tmp_path / "m") is True
+    assert is_half(tmp_path / "m")
+    stamp = (tmp_path / "m" / "weights.pt").stat().st_mtime_ns
+    assert store_half(tmp_path / "m") is False  # already half: left alone
+    assert (tmp_path / "m" / "weights.pt").stat().st_mtime_ns == stamp
+    loaded, again = load_model(tmp_path / "m")
+    assert loaded.scores == {"SEG": 0.5}
+    for name, value in again.state_dict().items():
+        if value.is_floating_point():
+            assert torch.equal(value, net.state_dict()[name].half().float())
+    (tmp_path / "m" / "weights.pt").write_bytes(b"not torch")
+    with pytest.raises(CTCInputError, match="unreadable weights"):
+        is_half(tmp_path / "m")
+
+
 def test_bf16_training_learns_and_keeps_float32_weights(toy_dataset, tmp_path):
     config = train(ModelConfig(net=TINY), [(toy_dataset, ["01"])], tmp_path / "m",
                    quick(steps=40, val_every=5, bf16=True), progress=False,

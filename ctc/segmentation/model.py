@@ -209,6 +209,30 @@ def save_model(folder: str | Path, config: ModelConfig, net: torch.nn.Module,
     write_config(folder, config)
 
 
+def is_half(folder: str | Path) -> bool:
+    """Whether the model folder's weights are stored in half precision."""
+    weights = Path(folder) / WEIGHTS_FILE
+    try:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+    except Exception as exc:  # empty, truncated or foreign files raise many types
+        raise CTCInputError(f"unreadable weights file ({type(exc).__name__}: {exc})",
+                            weights) from None
+    return any(torch.is_tensor(v) and v.dtype == torch.float16 for v in state.values())
+
+
+def store_half(folder: str | Path) -> bool:
+    """Store a model folder's weights in half precision, in place (atomically).
+
+    Returns False, changing nothing, where they already are. The scores in its
+    config.json were measured on the weights before: score the model again.
+    """
+    if is_half(folder):
+        return False
+    config, net = load_model(folder)
+    save_model(folder, config, net, half=True)
+    return True
+
+
 def write_config(folder: str | Path, config: ModelConfig) -> None:
     """Write config.json atomically (the weights are left as they are)."""
     text = json.dumps(config.to_dict(), indent=2) + "\n"
