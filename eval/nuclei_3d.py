@@ -26,6 +26,7 @@ section of ``models/README.md``.
 Usage::
 
     python eval/nuclei_3d.py [--minutes 12] [--runs /work/runs/nuclei3d]
+    python eval/nuclei_3d.py --half      # rescore the finished model as shipped
     python eval/nuclei_3d.py --ship nuclei-3d
 """
 
@@ -43,7 +44,7 @@ from cross_video import post_label, score_run  # noqa: E402  (eval/ is this scri
 from universal import copy_model, replace_readme_section  # noqa: E402
 
 from ctc.segmentation.data import Augment  # noqa: E402
-from ctc.segmentation.model import load_config  # noqa: E402
+from ctc.segmentation.model import load_config, store_half  # noqa: E402
 from ctc.segmentation.postprocess import THRESHOLD_KEYS  # noqa: E402
 from ctc.segmentation.train import CHECKPOINT, TrainConfig, train  # noqa: E402
 from ctc.synth import SynthConfig, synth_dataset  # noqa: E402
@@ -81,6 +82,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100000)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--half", action="store_true",
+                        help="store the finished model's weights in half precision (as models/ "
+                             "ships them) before testing, so the rows score the shipped bytes")
     parser.add_argument("--ship", metavar="NAME", help="copy the finished model to models/NAME")
     args = parser.parse_args()
     args.runs.mkdir(parents=True, exist_ok=True)
@@ -103,6 +107,8 @@ def main() -> None:
             f"{d.name} {'+'.join(s)}" for d, s in data) + f" ({args.minutes} min)", flush=True)
         train(config, data, model_dir, settings, resume=(model_dir / CHECKPOINT).exists(),
               init=args.init, progress=False)
+    if args.half and store_half(model_dir):
+        print(f"{model_dir}: weights stored in half precision", flush=True)
     rows = []
     for name in SIMULATED:
         dataset = args.runs / "data" / name
