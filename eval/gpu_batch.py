@@ -113,14 +113,18 @@ def make_jobs(sources: list[tuple[str, dict]]) -> list[dict]:
             "settings": {k: training[k] for k in SETTINGS if k in training},
             "data": [[Path(folder).name, list(seqs), folder] for folder, seqs in training["data"]],
             "pretrained_on": sorted(Path(p).name for p in training.get("pretrained_on", [])),
+            "init_name": Path(training["init"]).name if training.get("init") else None,
             "weight": float(training.get("minutes") or training.get("max_minutes") or 1.0),
         })
     for job in jobs:  # a fine-tuned model starts from the job trained on what it was
         job["init"] = None
         if job["pretrained_on"]:
+            # the model it started from by name where that one ships (two models may train
+            # on the same datasets, e.g. universal-2d and universal-2d-all), else by data
             start = [j["name"] for j in jobs if j is not job and j["config"]["arch"]
                      == job["config"]["arch"] and sorted(d for d, _, _ in j["data"])
                      == job["pretrained_on"]]
+            start = [n for n in start if n == job["init_name"]] or start
             if not start:
                 raise SystemExit(f"{job['name']}: no job trains the model it was fine-tuned "
                                  f"from (trained on {', '.join(job['pretrained_on'])})")

@@ -42,6 +42,22 @@ def test_jobs_follow_the_shipped_models_and_fine_tuning_order():
         gpu_batch.select(jobs, ["no-such-model"])
 
 
+def test_a_fine_tuned_job_starts_from_the_model_it_names_among_look_alikes():
+    def source(name, data, init=None):
+        training = {"data": [[f"/d/{d}", ["01"]] for d in data], "minutes": 1.0}
+        if init:
+            training.update(init=f"/somewhere/models/{init}",
+                            pretrained_on=[f"/d/{d}" for d in ("A", "B")])
+        return name, {"arch": "unet", "training": training}
+
+    for init in ("base", "base-all"):  # two models train on the same datasets
+        jobs = gpu_batch.make_jobs([source("tuned", ["C"], init), source("base", ["A", "B"]),
+                                    source("base-all", ["A", "B"])])
+        tuned = next(j for j in jobs if j["name"] == "tuned")
+        assert tuned["init"] == init
+        assert [j["name"] for j in jobs].index(init) < [j["name"] for j in jobs].index("tuned")
+
+
 def test_frame_plan_puts_gold_first_and_keeps_windows_consecutive():
     files = {"raw": {t: [] for t in range(12)},
              "01_GT/SEG": {4: [], 9: []}, "01_ST/SEG": {t: [] for t in range(12)},

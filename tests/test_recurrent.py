@@ -82,6 +82,36 @@ def test_cosine_loss_zero_when_perfect_positive_when_neighbours_share():
     assert float(partial) < 1e-6
 
 
+def test_a_cell_the_segmentation_missed_is_unknown_locally_not_frame_wide():
+    from ctc.segmentation.sequences import UNKNOWN, track_labels
+
+    seg = np.zeros((40, 60), np.uint16)
+    seg[5:15, 5:15] = 7                       # segmented cell, marker 1
+    seg[25:35, 5:15] = 8                      # segmented cell, marker 2
+    markers = np.zeros_like(seg)
+    markers[9:11, 9:11], markers[29:31, 9:11] = 1, 2
+    markers[19:21, 44:46] = 3                 # a cell the segmentation missed
+    labels, full = track_labels(seg, markers)
+    assert full                               # background stays known elsewhere
+    assert (labels[seg == 7] == 1).all() and (labels[seg == 8] == 2).all()
+    assert (labels[markers == 3] == 3).all()  # the missed cell keeps its dot
+    radius = 1.5 * np.sqrt(100 / np.pi)       # 1.5 median radii of the objects
+    ys, xs = np.nonzero(labels == UNKNOWN)
+    distance = np.hypot(ys - 19.5, xs - 44.5)
+    assert distance.max() <= radius + 1.5 and (labels[20, 44 - 7] == UNKNOWN)
+    assert labels[0, 30] == 0 and labels[39, 59] == 0     # far away: background
+    # a constant embedding no longer fits such a frame for free
+    const = torch.zeros(1, 4, 40, 60)
+    const[:, 1] = 1.0
+    loss = cosine_embedding_loss(const, torch.tensor(labels[None]), torch.tensor([full]))
+    assert float(loss) > 0.2
+    # complete segmentation: as before; no segmentation: dots and no background
+    labels, full = track_labels(seg, np.where(markers == 3, 0, markers))
+    assert full and (labels >= 0).all()
+    labels, full = track_labels(None, markers)
+    assert not full and set(np.unique(labels)) == {UNKNOWN, 1, 2, 3}
+
+
 def test_mean_shift_recovers_instances_exactly():
     lab = toy_instances()
     noisy = perfect_embedding(lab) + np.random.default_rng(0).normal(0, 0.05, (8, 40, 40))
