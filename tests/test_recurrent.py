@@ -65,6 +65,22 @@ def perfect_embedding(lab, d=8, flip=(2,)):
     return emb
 
 
+def test_rshn_embedding_follows_the_image_at_initialisation():
+    # Without normalisation layers, the default initialisation left the output the
+    # biases' constant direction; training could not leave that collapse.
+    torch.manual_seed(0)
+    net = RSHN(RSHNConfig())
+    image = torch.zeros(1, 1, 64, 64)
+    image[..., 16:40, 20:44] = 0.3            # one dim square cell on a dark background
+    net.reset()
+    with torch.no_grad():
+        e = torch.nn.functional.normalize(net(image)[1], dim=1).reshape(16, -1)
+    mean = torch.nn.functional.normalize(e.mean(1), dim=0)
+    assert float((mean @ e).abs().mean()) < 0.99
+    for conv in (m for m in net.modules() if isinstance(m, torch.nn.Conv2d)):
+        assert not conv.bias.any()
+
+
 def test_cosine_loss_zero_when_perfect_positive_when_neighbours_share():
     lab = toy_instances()
     emb = perfect_embedding(lab)

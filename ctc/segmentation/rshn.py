@@ -62,6 +62,17 @@ class Hourglass(nn.Module):
         return self.out(x)
 
 
+def _he_init(module: nn.Module) -> None:
+    # The hourglass has no normalisation layers: with PyTorch's default initialisation
+    # each convolution shrank the signal about threefold, so at the output the
+    # embedding was the biases' constant direction (|cos| to the mean direction
+    # 0.9999 on a DIC-HeLa crop) and training sat in that collapse. He initialisation
+    # for the leaky ReLUs, with zero biases, keeps the signal's scale through the layers.
+    if isinstance(module, nn.Conv2d):
+        nn.init.kaiming_normal_(module.weight, a=0.1, nonlinearity="leaky_relu")
+        nn.init.zeros_(module.bias)
+
+
 class RSHN(nn.Module):
     """Two stacked recurrent hourglasses; ``forward`` returns both embeddings (N, d, H, W)."""
 
@@ -70,6 +81,7 @@ class RSHN(nn.Module):
         self.cfg = cfg
         self.first = Hourglass(cfg.in_channels, cfg)
         self.second = Hourglass(cfg.in_channels + cfg.embedding, cfg)
+        self.apply(_he_init)
 
     def reset(self) -> None:
         """Zero the recurrent states: call at the start of every sequence."""
