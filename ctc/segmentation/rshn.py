@@ -1,8 +1,9 @@
 """Recurrent stacked hourglass network (RSHN) predicting per-pixel cosine embeddings.
 
 Two hourglasses; the second sees the first's embeddings concatenated with the
-image. Each hourglass: single 3x3 convolution blocks of 64 channels, max-pool
-down, nearest up, additive merges, and a convolutional GRU in every skip path
+image. Each hourglass: single 3x3 convolution blocks of 64 channels (group
+normalisation by default, ``RSHNConfig.norm``; the published network has none),
+max-pool down, nearest up, additive merges, and a convolutional GRU in every skip path
 whose state persists from frame to frame (call :meth:`RSHN.reset` at the
 start of a sequence). The output is a d-dimensional embedding per pixel from
 each hourglass; the loss applies to both.
@@ -18,6 +19,10 @@ from torch import nn
 
 from ctc.segmentation.convgru import ConvGRU
 
+#: Normalisation after each convolution block: "group" (GroupNorm, independent of the
+#: batch, which is two windows here) or "none" (the published network).
+RSHN_NORMS = ("group", "none")
+
 
 @dataclass(frozen=True)
 class RSHNConfig:
@@ -25,24 +30,38 @@ class RSHNConfig:
     embedding: int = 16      # d
     channels: int = 64
     levels: int = 4
+    norm: str = "group"
+    groups: int = 8
+
+    def __post_init__(self) -> None:
+        if self.norm not in RSHN_NORMS:
+            raise ValueError(f"norm must be one of {RSHN_NORMS}, got {self.norm!r}")
+        if self.norm == "group" and self.channels % self.groups:
+            raise ValueError(f"channels ({self.channels}) must be a multiple of groups "
+                             f"({self.groups})")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _block(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.LeakyReLU(0.1, inplace=True))
+def _block(cin: int, cout: int, cfg: RSHNConfig) -> nn.Sequential:
+    # Without normalisation the cosine loss let the embeddings' norm grow unchecked
+    # (about 300 after 100 steps on DIC-HeLa, against 1 at the start); its gradient
+    # falls as one over that norm, and training stalled in a nearly constant direction.
+    norm = [nn.GroupNorm(cfg.groups, cout)] if cfg.norm == "group" else []
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), *norm,
+                         nn.LeakyReLU(0.1, inplace=True))
 
 
 class Hourglass(nn.Module):
     def __init__(self, cin: int, cfg: RSHNConfig):
         super().__init__()
         c = cfg.channels
-        self.entry = _block(cin, c)
-        self.down = nn.ModuleList(_block(c, c) for _ in range(cfg.levels))
+        self.entry = _block(cin, c, cfg)
+        self.down = nn.ModuleList(_block(c, c, cfg) for _ in range(cfg.levels))
         self.skips = nn.ModuleList(ConvGRU(c, c) for _ in range(cfg.levels))
-        self.up = nn.ModuleList(_block(c, c) for _ in range(cfg.levels))
-        self.bottom = _block(c, c)
+        self.up = nn.ModuleList(_block(c, c, cfg) for _ in range(cfg.levels))
+        self.bottom = _block(c, c, cfg)
         self.out = nn.Conv2d(c, cfg.embedding, 1)
 
     def reset(self) -> None:
