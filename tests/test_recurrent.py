@@ -128,6 +128,24 @@ def test_a_cell_the_segmentation_missed_is_unknown_locally_not_frame_wide():
     assert not full and set(np.unique(labels)) == {UNKNOWN, 1, 2, 3}
 
 
+def test_large_touching_cells_are_neighbours_far_cells_are_not():
+    lab = np.zeros((1, 120, 260), np.int64)
+    lab[0, 10:110, 10:110] = 1                # two 100 px cells touching: centres 100 px apart
+    lab[0, 10:110, 110:210] = 2
+    lab[0, 50:60, 240:250] = 3                # a small cell 30 px from cell 2
+    emb = torch.zeros(1, 4, 120, 260)
+    emb[0, 1] = 1.0                           # every cell shares one direction
+    labels = torch.tensor(lab)
+    shared = float(cosine_embedding_loss(emb, labels))
+    apart = emb.clone()
+    apart[0, :, lab[0] == 2] = torch.tensor([0.0, 0.0, 1.0, 0.0])[:, None]
+    assert shared - float(cosine_embedding_loss(apart, labels)) > 0.05  # 1 and 2 repel
+    far = emb.clone()
+    far[0, :, lab[0] == 3] = torch.tensor([0.0, 0.0, 0.0, 1.0])[:, None]
+    assert float(cosine_embedding_loss(far, labels)) == pytest.approx(shared)  # 3 is no one's
+    assert float(cosine_embedding_loss(far, labels, neighbour_gap=40)) < shared
+
+
 def test_mean_shift_recovers_instances_exactly():
     lab = toy_instances()
     noisy = perfect_embedding(lab) + np.random.default_rng(0).normal(0, 0.05, (8, 40, 40))

@@ -18,9 +18,17 @@ def background_direction(d: int, like: torch.Tensor | None = None):
     return e
 
 
+def _dilate(masks: torch.Tensor, gap: int) -> torch.Tensor:
+    """Boolean masks (n, H, W) grown by `gap` pixels in a square neighbourhood."""
+    grown = masks[:, None].float()
+    grown = F.max_pool2d(grown, (2 * gap + 1, 1), stride=1, padding=(gap, 0))
+    grown = F.max_pool2d(grown, (1, 2 * gap + 1), stride=1, padding=(0, gap))
+    return grown[:, 0] > 0
+
+
 def cosine_embedding_loss(embeddings: torch.Tensor, labels: torch.Tensor,
                           full: torch.Tensor | None = None,
-                          neighbour_radius: float = 50.0) -> torch.Tensor:
+                          neighbour_gap: int = 20) -> torch.Tensor:
     """Cosine embedding loss of a sequence of frames.
 
     Parameters
@@ -32,8 +40,12 @@ def cosine_embedding_loss(embeddings: torch.Tensor, labels: torch.Tensor,
     full : Tensor (T,) of bool, optional
         Frames whose every cell is labelled: only there is 0 known to be
         background. Frames with dot-only tracking markers have ``False``.
-    neighbour_radius : float
-        Instances whose centres lie within this many pixels are neighbours.
+    neighbour_gap : int
+        Instances whose masks come within this many pixels of each other (square
+        neighbourhood) are neighbours. A gap between masks rather than a distance
+        between centres, so that large touching cells (DIC-C2DH-HeLa's, 100 px
+        across, whose centres lie farther apart than any fixed radius suited to
+        nuclei) are pushed apart too.
 
     Returns
     -------
@@ -56,14 +68,15 @@ def cosine_embedding_loss(embeddings: torch.Tensor, labels: torch.Tensor,
         member = lab == i
         terms.append(1 - ((e[member] @ means[k]) ** 2).mean())
         terms.append(((e[member] @ bg_dir) ** 2).mean())
-    ys, xs = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
-    coords = torch.stack([ys.reshape(-1), xs.reshape(-1)], 1).to(embeddings.dtype)
     for f in range(t):
         present = [k for k, i in enumerate(ids) if (lab[f] == i).any()]
-        centres = {k: coords[lab[f] == ids[k]].mean(0) for k in present}
-        for a in present:
-            for b in present:
-                if a != b and torch.linalg.norm(centres[a] - centres[b]) <= neighbour_radius:
+        if len(present) > 1:
+            masks = torch.stack([(lab[f] == ids[k]).reshape(h, w) for k in present])
+            near = _dilate(masks, neighbour_gap).reshape(len(present), -1)
+            flat = masks.reshape(len(present), -1)
+        for a_pos, a in enumerate(present):
+            for b_pos, b in enumerate(present):
+                if a != b and (near[a_pos] & flat[b_pos]).any():
                     terms.append(((e[f][lab[f] == ids[b]] @ means[a]) ** 2).mean())
         if full[f] and (lab[f] == 0).any():
             terms.append(1 - ((e[f][lab[f] == 0] @ bg_dir) ** 2).mean())
