@@ -168,7 +168,7 @@ def main() -> None:
                 train(config, [(args.data / name, [train_seq])], model_dir, settings,
                       resume=(model_dir / CHECKPOINT).exists(), progress=False)
             config = load_config(model_dir)
-            if (config.task != "embedding" and args.postprocess == "calibrated"
+            if (args.postprocess == "calibrated"
                     and ("calibration" not in config.scores or args.recalibrate)):
                 # models trained before training calibrated its post-processing, or
                 # asked to choose again with the current grid

@@ -207,7 +207,13 @@ def test_rshn_and_gruunet_train_and_run(tmp_path):
                            device="cpu", augment=Augment(scale=None))
     rshn = ModelConfig(arch="rshn", net={"channels": 8, "levels": 2, "embedding": 4},
                        task="embedding")
-    train(rshn, [(root, ["01"])], tmp_path / "rshn", settings, **quiet)
+    config = train(rshn, [(root, ["01"])], tmp_path / "rshn", settings, **quiet)
+    # its mean-shift bandwidth is chosen on the held-out frame, as thresholds are for U-Nets
+    from ctc.segmentation.calibrate import EMBEDDING_GRID
+
+    tried = sorted(r["bandwidth"] for r in config.scores["calibration"])
+    assert tried == sorted(g["bandwidth"] for g in EMBEDDING_GRID)
+    assert config.postprocess["bandwidth"] == config.scores["calibration"][0]["bandwidth"]
     assert main(["run", str(root), "01", "--model", str(tmp_path / "rshn"), "--device", "cpu",
                  "--out", str(tmp_path / "rshn_RES")]) == 0
     assert validate_result(tmp_path / "rshn_RES").valid

@@ -44,7 +44,7 @@ from ctc.segmentation.model import (
 )
 from ctc.segmentation.postprocess import THRESHOLD_KEYS
 from ctc.segmentation.refine import refine_outlines
-from ctc.segmentation.segment import probabilities_to_instances
+from ctc.segmentation.segment import probabilities_to_instances, segment_image
 
 SEEDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 
@@ -150,13 +150,18 @@ def calibrate_frames(net, config: ModelConfig, frames: list[ValFrame], device,
     setting is the earliest of `grid` that scores within `tolerance` of the
     best (mean of SEG and DET), so a setting that wins by noise on a few
     frames does not displace a simpler one; the rest follow, best first.
-    Embedding models (clustering, not thresholds) and empty `frames` give ``[]``.
+    Embedding models choose the mean-shift bandwidth instead (:data:`EMBEDDING_GRID`,
+    smallest first); empty `frames` give ``[]``.
     Without a `grid`, :func:`default_grid` with the clump `split` is used.
     `probs` are the frames' probabilities where already predicted
     (:func:`predict_frames`).
     """
-    if config.task == "embedding" or not frames:
+    if not frames:
         return []
+    if config.task == "embedding":
+        return _choose([{**setting, **score_predictions(frames, [segment_image(
+            net, replace(config, postprocess={**config.postprocess, **setting}), f.image,
+            device) for f in frames])} for setting in grid or EMBEDDING_GRID], tolerance)
     grid = default_grid(config, split) if grid is None else grid
     if probs is None:
         probs = predict_frames(net, config, frames, device)
@@ -165,11 +170,22 @@ def calibrate_frames(net, config: ModelConfig, frames: list[ValFrame], device,
                                             **setting)
                  for p, f in zip(probs, frames, strict=True)])}
         for setting in grid]
+    return _choose(results, tolerance)
+
+
+def _choose(results: list[dict], tolerance: float) -> list[dict]:
+    """`results` with the earliest within `tolerance` of the best (mean of SEG and DET)
+    first, the rest best first."""
     best = max(score(r) for r in results)
     chosen = next(r for r in results if score(r) >= best - tolerance)
     rest = sorted((r for r in results if r is not chosen), key=lambda r: -score(r))
     return [chosen, *rest]
 
+
+#: Mean-shift bandwidths tried for embedding models (``cos^2 >= 1 - bandwidth`` joins a
+#: pixel to a mode): an embedding that has not made each cell's pixels point one way
+#: yet fragments cells at the default 0.1.
+EMBEDDING_GRID = [{"bandwidth": b} for b in (0.1, 0.15, 0.2, 0.3, 0.4)]
 
 #: Outline-refinement fractions tried (:func:`ctc.segmentation.refine.refine_outlines`).
 REFINE_FRACTIONS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
@@ -314,6 +330,9 @@ def calibrate_saved_model(model_dir: str | Path, frames: list[ValFrame], device,
         return config
     config = apply_calibration(config, results)
     log("post-processing calibrated on the held-out frames: " + _describe(results[0]))
+    if config.task == "embedding":  # the rest (refinement, per dataset) is for U-Nets
+        write_config(model_dir, config)
+        return config
     refine = calibrate_refine(net, config, list(data), device, progress=progress,
                               cache=gold_cache)
     config = apply_refine(config, refine)

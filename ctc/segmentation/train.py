@@ -513,6 +513,6 @@ def _train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out: P
         best_config.training = config.training
         write_config(out, best_config)
         config = best_config
-    if settings.calibrate and val and config.task != "embedding":
+    if settings.calibrate and val:  # thresholds, or an embedding's mean-shift bandwidth
         config = calibrate_saved_model(out, val, device, data=data, log=log, progress=progress)
     return config
