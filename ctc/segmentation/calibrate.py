@@ -44,7 +44,7 @@ from ctc.segmentation.model import (
 )
 from ctc.segmentation.postprocess import THRESHOLD_KEYS
 from ctc.segmentation.refine import refine_outlines
-from ctc.segmentation.segment import probabilities_to_instances, segment_image
+from ctc.segmentation.segment import cluster_tiles, embed_tiles, probabilities_to_instances
 
 SEEDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 
@@ -158,10 +158,12 @@ def calibrate_frames(net, config: ModelConfig, frames: list[ValFrame], device,
     """
     if not frames:
         return []
-    if config.task == "embedding":
-        return _choose([{**setting, **score_predictions(frames, [segment_image(
-            net, replace(config, postprocess={**config.postprocess, **setting}), f.image,
-            device) for f in frames])} for setting in grid or EMBEDDING_GRID], tolerance)
+    if config.task == "embedding":  # each frame embedded once, clustered per setting
+        tiles = [embed_tiles(net, f.image, config.postprocess, device) for f in frames]
+        return _choose([{**setting, **score_predictions(frames, [cluster_tiles(
+            t, f.image.shape, {**config.postprocess, **setting})
+            for t, f in zip(tiles, frames, strict=True)])}
+            for setting in grid or EMBEDDING_GRID], tolerance)
     grid = default_grid(config, split) if grid is None else grid
     if probs is None:
         probs = predict_frames(net, config, frames, device)
@@ -185,7 +187,7 @@ def _choose(results: list[dict], tolerance: float) -> list[dict]:
 #: Mean-shift bandwidths tried for embedding models (``cos^2 >= 1 - bandwidth`` joins a
 #: pixel to a mode): an embedding that has not made each cell's pixels point one way
 #: yet fragments cells at the default 0.1.
-EMBEDDING_GRID = [{"bandwidth": b} for b in (0.1, 0.15, 0.2, 0.3, 0.4)]
+EMBEDDING_GRID = [{"bandwidth": b} for b in (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6)]
 
 #: Outline-refinement fractions tried (:func:`ctc.segmentation.refine.refine_outlines`).
 REFINE_FRACTIONS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4)

@@ -59,6 +59,28 @@ def stitch_tiles(tiles: list[tuple[int, int, np.ndarray]], shape: tuple[int, int
     return out
 
 
+def embed_tiles(net, image: np.ndarray, post: dict, device
+                ) -> list[tuple[int, int, np.ndarray]]:
+    """(y, x, embeddings) of the tiles of a 2D image (``post``: tile size and overlap)."""
+    tile = post.get("tile", 512)
+    h, w = image.shape
+    th, tw = min(tile, h), min(tile, w)
+    overlap = post.get("overlap", 64)
+    return [(y, x, embed(net, image[y:y + th, x:x + tw], device))
+            for y in tile_starts(h, th, overlap) for x in tile_starts(w, tw, overlap)]
+
+
+def cluster_tiles(tiles: list[tuple[int, int, np.ndarray]], shape: tuple[int, int],
+                  post: dict) -> np.ndarray:
+    """Instance labels from :func:`embed_tiles` by mean shift (``post``: bandwidth,
+    coordinate scale, smallest object), tile by tile, stitched."""
+    labels = [(y, x, cluster_embeddings(emb, min_size=post.get("min_size", 20),
+                                        bandwidth=post.get("bandwidth", 0.1),
+                                        coord_scale=post.get("coord_scale", 0.002)))
+              for y, x, emb in tiles]
+    return labels[0][2] if len(labels) == 1 else stitch_tiles(labels, shape)
+
+
 def segment_image(net, config: ModelConfig, image: np.ndarray, device, *,
                   tta: str | None = None, spacing: tuple[float, ...] | None = None
                   ) -> np.ndarray:
@@ -78,19 +100,7 @@ def segment_image(net, config: ModelConfig, image: np.ndarray, device, *,
                              overlap=post.get("overlap", 64), tta=tta, device=device)
         return probabilities_to_instances(prob, config, image, spacing=spacing, overwrite=True)
     if config.task == "embedding":
-        tile = post.get("tile", 512)
-        h, w = image.shape
-        th, tw = min(tile, h), min(tile, w)
-        overlap = post.get("overlap", 64)
-        tiles = []
-        for y in tile_starts(h, th, overlap):
-            for x in tile_starts(w, tw, overlap):
-                emb = embed(net, image[y:y + th, x:x + tw], device)
-                tiles.append((y, x, cluster_embeddings(
-                    emb, min_size=post.get("min_size", 20),
-                    bandwidth=post.get("bandwidth", 0.1),
-                    coord_scale=post.get("coord_scale", 0.002))))
-        return tiles[0][2] if len(tiles) == 1 else stitch_tiles(tiles, (h, w))
+        return cluster_tiles(embed_tiles(net, image, post, device), image.shape, post)
     prob = predict_frame(net, image, tile=post.get("tile", 512), context=config.context,
                          overlap=post.get("overlap", 64), tta=tta, device=device)
     return probabilities_to_instances(prob, config, image, overwrite=True)

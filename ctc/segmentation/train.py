@@ -204,9 +204,11 @@ def validation_scores(net, frames: list, config: ModelConfig, device, how: str =
     ``"fixed"``: with the post-processing `config` holds. ``"calibrated"``: with
     the best setting of the calibration grid (:func:`calibrate_frames`, without
     the clump split), so a checkpoint is ranked by what its calibrated
-    post-processing will make of it. Embedding models always use ``"fixed"``.
+    post-processing will make of it. Embedding models always use the best
+    mean-shift bandwidth: at the default one an embedding still learning to make
+    a cell's pixels point one way scores near 0, so the ranking chose nothing.
     """
-    if how == "fixed" or config.task == "embedding":
+    if how == "fixed" and config.task != "embedding":
         return evaluate_frames(net, frames, config, device)
     best = calibrate_frames(net, config, frames, device, tolerance=0.0)[0]
     return {k: best[k] for k in ("SEG", "DET") if k in best}
