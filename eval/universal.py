@@ -166,12 +166,19 @@ def main() -> None:
     parser.add_argument("--half", action="store_true",
                         help="store a finished run's weights in half precision (as models/ "
                              "ships them) before testing, so the rows score the shipped bytes")
+    parser.add_argument("--compare", nargs=2, type=Path, metavar=("MODEL_A", "MODEL_B"),
+                        help="score two universal models on the held-out frames of sequence "
+                             "01 of each dataset with two sequences (the frames both the "
+                             "cross and the all protocols keep out of training)")
     parser.add_argument("--table", action="store_true", help="print the recorded rows")
     parser.add_argument("--ship", nargs="+", metavar="TAG=NAME",
                         help="copy finished runs into models/NAME and write their README rows")
     parser.add_argument("--readme", action="store_true",
                         help="rewrite the README rows from the recorded ones, shipping nothing")
     args = parser.parse_args()
+    if args.compare:
+        compare(args.data, args.compare, settings(args).val_frames, args.device)
+        return
     args.runs.mkdir(parents=True, exist_ok=True)
     results = args.runs / "universal.json"
     if args.protocol:
@@ -238,6 +245,28 @@ def main() -> None:
               f"{r['DET']:6.3f} {r['TRA']:6.3f} {r['FP']:6d} "
               f"{r['tracks']:>4d}/{r['gt_tracks']:<4d} {r['CT']:6.3f} {r['TF']:6.3f} "
               f"{r['training_minutes']:5.1f} {r['steps']:5d} {row_post(r)}")
+
+
+def compare(data: Path, models: list[Path], val_frames: int, device: str) -> None:
+    """SEG / DET of each model, with its post-processing for the dataset, on the frames
+    of sequence 01 that training held out (the same frames for every protocol that
+    trains on 01: ``heldout.validation_frames`` depends on the sequence alone)."""
+    from ctc.segmentation.heldout import evaluate_frames, load_validation, validation_frames
+    from ctc.segmentation.model import load_model
+
+    for name in DATASETS:
+        if name == "PhC-C2DH-U373":  # the cross protocol holds out frames of its first half
+            continue
+        cells = []
+        for folder in models:
+            config, net = load_model(folder, device)
+            config = config.for_dataset(name)
+            held = validation_frames(data / name, "01", val_frames)
+            frames = load_validation(data / name, "01", held, config.normalization)
+            scores = evaluate_frames(net, frames, config, next(net.parameters()).device)
+            det = scores.get("DET", float("nan"))
+            cells.append(f"{folder.name} {scores['SEG']:.3f} / {det:.3f}")
+        print(f"{name} 01 frames {held}: " + "; ".join(cells), flush=True)
 
 
 def submission_rows(tag: str, model_dir: Path, train_on: list[tuple[Path, list[str]]],
