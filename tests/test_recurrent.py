@@ -81,6 +81,21 @@ def test_rshn_embedding_follows_the_image_at_initialisation():
         assert not conv.bias.any()
 
 
+def test_hourglass_configs_written_before_normalisation_load_as_published():
+    from ctc.segmentation.model import ModelConfig
+
+    old = ModelConfig.from_dict({"arch": "rshn", "task": "embedding",
+                                 "net": {"channels": 8, "levels": 2}})
+    assert old.net.norm == "none"
+    assert not any(isinstance(m, torch.nn.GroupNorm) for m in RSHN(old.net).modules())
+    new = ModelConfig.from_dict(ModelConfig(arch="rshn", task="embedding",
+                                            net=RSHNConfig(channels=8, levels=2)).to_dict())
+    assert new.net.norm == "group"
+    assert any(isinstance(m, torch.nn.GroupNorm) for m in RSHN(new.net).modules())
+    with pytest.raises(ValueError, match="norm must be one of"):
+        RSHNConfig(norm="batch")
+
+
 def test_cosine_loss_zero_when_perfect_positive_when_neighbours_share():
     lab = toy_instances()
     emb = perfect_embedding(lab)

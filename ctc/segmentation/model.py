@@ -110,6 +110,9 @@ class ModelConfig:
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {sorted(ARCHS)}, got {self.arch!r}")
         config_class = ARCHS[self.arch][0]
+        if isinstance(self.net, dict) and self.arch == "rshn" and "norm" not in self.net:
+            # written before the hourglass had group normalisation: the network as published
+            self.net = {**self.net, "norm": "none"}
         if isinstance(self.net, dict):
             self.net = from_dict(config_class, self.net, self.arch)
         if not isinstance(self.net, config_class):
