@@ -352,10 +352,10 @@ PhC-C2DH-U373 02; tested on sequence 02 and on U373 frames 57-114. `lodo`: train
 on every sequence of the other four datasets; tested on the dataset left out (the
 estimate for a kind of cell no model has seen). `finetune`: the `cross` model
 trained further on one dataset's training part alone. `all`: trained on every
-annotated sequence of the five (all of U373 02), the submission model of the
-datasets with no model of their own; its rows are on the sequences it learnt
-from, segmented and tracked whole with its weights as shipped (half precision):
-a check that it works, not an estimate of accuracy (the `cross` rows are that). Checkpoints and
+annotated sequence of the five (all of U373 02); not shipped, as it lost to
+`universal-2d` on held-out frames neither trained on (README, "A universal model
+trained on both sequences"). `universal-2d` and `nuclei-3d` are stored in half
+precision and their rows are scored as stored. Checkpoints and
 post-processing are chosen on held-out frames of the training data only; a model
 trained on several datasets has its post-processing chosen per dataset too
 (`dataset_postprocess`, used for the datasets it saw; the pooled setting for the
