@@ -57,7 +57,7 @@ from ctc.segmentation.model import (  # noqa: E402
 )
 from ctc.segmentation.nets import NetConfig, count_parameters  # noqa: E402
 from ctc.segmentation.postprocess import MARKER_DEFAULTS, THRESHOLD_KEYS  # noqa: E402
-from ctc.segmentation.rshn import RSHNConfig  # noqa: E402
+from ctc.segmentation.rshn import RSHN_LR, RSHNConfig  # noqa: E402
 from ctc.segmentation.train import (  # noqa: E402
     CHECKPOINT,
     SELECTIONS,
@@ -88,8 +88,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=8.0)
     parser.add_argument("--steps", type=int, default=100000)
     parser.add_argument("--batch", type=int, default=6)
-    parser.add_argument("--lr", type=float, default=2e-3,
-                        help="AdamW learning rate (2e-3, the recipe of every shipped model)")
+    parser.add_argument("--lr", type=float,
+                        help="AdamW learning rate (2e-3; 1e-4 for --arch rshn, as ctc train)")
     parser.add_argument("--validation", default=TrainConfig.validation, choices=VALIDATIONS,
                         help="how held-out frames rank checkpoints (ctc train --validation)")
     parser.add_argument("--select", default=TrainConfig.select, choices=SELECTIONS,
@@ -157,7 +157,9 @@ def main() -> None:
                                   cell_gain=(tuple(args.cell_gain) if args.cell_gain
                                              else s.get("cell_gain")))
                 settings = TrainConfig(steps=args.steps, batch=batch, crop=crop,
-                                       lr=args.lr, restart=400, val_every=50,
+                                       lr=args.lr or (RSHN_LR if args.arch == "rshn"
+                                                      else TrainConfig.lr),
+                                       restart=400, val_every=50,
                                        val_frames=3, truth=s["truth"], device=args.device,
                                        max_minutes=args.minutes, augment=augment,
                                        snapshots=args.snapshots,

@@ -134,3 +134,17 @@ def test_batch_eval_on_local_dask_cluster(ctc_data, tmp_path):
     table = batch_evaluate(root, workers=2, progress=False)
     assert list(table["TRA"].round(6)) == [0.62298, 0.62298]
     assert (table["error"] == "").all() and (table["seconds"] > 0).all()
+
+
+def test_train_learning_rate_defaults_per_network():
+    from ctc.cli import build_parser
+    from ctc.cli.train import train_settings
+    from ctc.segmentation.rshn import RSHN_LR
+    from ctc.segmentation.train import TrainConfig
+
+    parser = build_parser("train")
+    for arch, lr in (("unet", TrainConfig.lr), ("rshn", RSHN_LR)):
+        args = parser.parse_args(["train", "D", "--out", "M", "--arch", arch])
+        assert train_settings(args).lr == lr
+    args = parser.parse_args(["train", "D", "--out", "M", "--arch", "rshn", "--lr", "3e-4"])
+    assert train_settings(args).lr == 3e-4

@@ -15,7 +15,7 @@ from ctc.segmentation.losses import LOSSES
 from ctc.segmentation.model import ModelConfig, resolve_device
 from ctc.segmentation.nets import XBNET, NetConfig
 from ctc.segmentation.postprocess import MARKER_DEFAULTS
-from ctc.segmentation.rshn import RSHNConfig
+from ctc.segmentation.rshn import RSHN_LR, RSHNConfig
 from ctc.segmentation.train import SELECTIONS, VALIDATIONS, TrainConfig, train
 
 DESCRIPTION = """\
@@ -116,7 +116,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=float, help="stop after this much training time")
     p.add_argument("--batch", type=int, default=t.batch, help=f"crops per batch ({t.batch})")
     p.add_argument("--crop", type=int, default=t.crop, help=f"crop size ({t.crop})")
-    p.add_argument("--lr", type=float, default=t.lr, help=f"AdamW learning rate ({t.lr})")
+    p.add_argument("--lr", type=float,
+                   help=f"AdamW learning rate ({t.lr}; {RSHN_LR} for --arch rshn, whose loss "
+                        "stalled at 2e-3 on a window it fits at 1e-4)")
     p.add_argument("--restart", type=int, default=t.restart,
                    help=f"steps per cosine warm-restart cycle ({t.restart})")
     p.add_argument("--val-every", type=int, default=t.val_every, help="validation period")
@@ -237,7 +239,10 @@ def run(args: argparse.Namespace) -> int:
 def train_settings(args: argparse.Namespace) -> TrainConfig:
     """The optimisation settings of the command line (ValueError when out of range)."""
     return TrainConfig(
-        steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr, restart=args.restart,
+        steps=args.steps, batch=args.batch, crop=args.crop,
+        lr=args.lr if args.lr is not None else (
+            RSHN_LR if args.arch == "rshn" else TrainConfig.lr),
+        restart=args.restart,
         val_every=args.val_every, val_frames=args.val_frames, seed=args.seed,
         truth=args.truth, device=args.device, max_minutes=args.minutes, window=args.window,
         augment=Augment(flip=not args.no_flip, rot90=not args.no_rot90,
