@@ -421,6 +421,8 @@ def train_all(pack_dir: Path, out: Path, minutes: float, tiny: bool, device: str
         if tiny:
             values.update(steps=2, crop=64, batch=2, val_every=1000, val_frames=0,
                           calibrate=False)
+        else:  # the time share is the budget: a step count a CPU run recorded (for a
+            values["steps"] = 10 ** 6  # comparison at equal steps) must not end it early
         data = [(pack_dir / "data" / name, seqs) for name, seqs, _ in job["data"]]
         init = work / job["init"] if job["init"] else None
         config = ModelConfig.from_dict(job["config"])
