@@ -57,12 +57,13 @@ from ctc.segmentation.model import (  # noqa: E402
 )
 from ctc.segmentation.nets import NetConfig, count_parameters  # noqa: E402
 from ctc.segmentation.postprocess import MARKER_DEFAULTS, THRESHOLD_KEYS  # noqa: E402
-from ctc.segmentation.rshn import RSHN_LR, RSHNConfig  # noqa: E402
+from ctc.segmentation.rshn import RSHNConfig  # noqa: E402
 from ctc.segmentation.train import (  # noqa: E402
     CHECKPOINT,
     SELECTIONS,
     VALIDATIONS,
     TrainConfig,
+    default_lr,
     train,
 )
 
@@ -157,8 +158,8 @@ def main() -> None:
                                   cell_gain=(tuple(args.cell_gain) if args.cell_gain
                                              else s.get("cell_gain")))
                 settings = TrainConfig(steps=args.steps, batch=batch, crop=crop,
-                                       lr=args.lr or (RSHN_LR if args.arch == "rshn"
-                                                      else TrainConfig.lr),
+                                       lr=(args.lr if args.lr is not None
+                                           else default_lr(args.arch)),
                                        restart=400, val_every=50,
                                        val_frames=3, truth=s["truth"], device=args.device,
                                        max_minutes=args.minutes, augment=augment,

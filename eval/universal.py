@@ -254,12 +254,12 @@ def compare(data: Path, models: list[Path], val_frames: int, device: str) -> Non
     from ctc.segmentation.heldout import evaluate_frames, load_validation, validation_frames
     from ctc.segmentation.model import load_model
 
+    loaded = [(folder, *load_model(folder, device)) for folder in models]
     for name in DATASETS:
         if name == "PhC-C2DH-U373":  # the cross protocol holds out frames of its first half
             continue
         cells = []
-        for folder in models:
-            config, net = load_model(folder, device)
+        for folder, config, net in loaded:
             config = config.for_dataset(name)
             held = validation_frames(data / name, "01", val_frames)
             frames = load_validation(data / name, "01", held, config.normalization)

@@ -16,7 +16,7 @@ from ctc.segmentation.model import ModelConfig, resolve_device
 from ctc.segmentation.nets import XBNET, NetConfig
 from ctc.segmentation.postprocess import MARKER_DEFAULTS
 from ctc.segmentation.rshn import RSHN_LR, RSHNConfig
-from ctc.segmentation.train import SELECTIONS, VALIDATIONS, TrainConfig, train
+from ctc.segmentation.train import SELECTIONS, VALIDATIONS, TrainConfig, default_lr, train
 
 DESCRIPTION = """\
 Train a U-Net-family model on the annotations of one or more CTC datasets and
@@ -240,8 +240,7 @@ def train_settings(args: argparse.Namespace) -> TrainConfig:
     """The optimisation settings of the command line (ValueError when out of range)."""
     return TrainConfig(
         steps=args.steps, batch=args.batch, crop=args.crop,
-        lr=args.lr if args.lr is not None else (
-            RSHN_LR if args.arch == "rshn" else TrainConfig.lr),
+        lr=args.lr if args.lr is not None else default_lr(args.arch),
         restart=args.restart,
         val_every=args.val_every, val_frames=args.val_frames, seed=args.seed,
         truth=args.truth, device=args.device, max_minutes=args.minutes, window=args.window,

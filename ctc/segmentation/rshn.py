@@ -86,8 +86,8 @@ class Hourglass(nn.Module):
 
 
 def _he_init(module: nn.Module) -> None:
-    # The hourglass has no normalisation layers: with PyTorch's default initialisation
-    # each convolution shrank the signal about threefold, so at the output the
+    # Without normalisation layers (norm "none", as the network first was), PyTorch's
+    # default initialisation shrank the signal about threefold per convolution, so at the output the
     # embedding was the biases' constant direction (|cos| to the mean direction
     # 0.9999 on a DIC-HeLa crop) and training sat in that collapse. He initialisation
     # for the leaky ReLUs, with zero biases, keeps the signal's scale through the layers.

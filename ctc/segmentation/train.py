@@ -51,6 +51,7 @@ from ctc.segmentation.model import (
     save_model,
     write_config,
 )
+from ctc.segmentation.rshn import RSHN_LR
 from ctc.segmentation.sequences import WindowSampler, load_tracked_frames
 from ctc.segmentation.targets import IGNORE, MARKER_LEVELS
 
@@ -195,6 +196,12 @@ def _task_loss(config: ModelConfig, loss_fn, logits, target, extra) -> torch.Ten
             goal = extra[valid].float() / (MARKER_LEVELS if config.markers else 1)
             loss = loss + F.binary_cross_entropy_with_logits(logits[:, 3][valid], goal)
     return loss
+
+
+def default_lr(arch: str) -> float:
+    """The learning rate a network trains at unless told otherwise: :data:`TrainConfig.lr`,
+    or :data:`ctc.segmentation.rshn.RSHN_LR` for the recurrent hourglass."""
+    return RSHN_LR if arch == "rshn" else TrainConfig.lr
 
 
 def validation_scores(net, frames: list, config: ModelConfig, device, how: str = "fixed"
