@@ -89,6 +89,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=8.0)
     parser.add_argument("--steps", type=int, default=100000)
     parser.add_argument("--batch", type=int, default=6)
+    parser.add_argument("--val-every", type=int, default=50,
+                        help="steps between held-out validations (50)")
+    parser.add_argument("--extend", action="store_true",
+                        help="continue finished runs from their checkpoint up to --steps "
+                             "(a longer budget for the same run)")
     parser.add_argument("--lr", type=float,
                         help="AdamW learning rate (2e-3; 1e-4 for --arch rshn, as ctc train)")
     parser.add_argument("--validation", default=TrainConfig.validation, choices=VALIDATIONS,
@@ -140,6 +145,8 @@ def main() -> None:
             model_dir = args.runs / tag
             finished = (model_dir / "config.json").exists() and "minutes" in load_config(
                 model_dir).training
+            if finished and args.extend:
+                finished = load_config(model_dir).training.get("steps_done", 0) >= args.steps
             if not finished:
                 config = model_config(args.arch, s["min_size"], args.tta)
                 if args.markers or args.distance:
@@ -160,7 +167,7 @@ def main() -> None:
                 settings = TrainConfig(steps=args.steps, batch=batch, crop=crop,
                                        lr=(args.lr if args.lr is not None
                                            else default_lr(args.arch)),
-                                       restart=400, val_every=50,
+                                       restart=400, val_every=args.val_every,
                                        val_frames=3, truth=s["truth"], device=args.device,
                                        max_minutes=args.minutes, augment=augment,
                                        snapshots=args.snapshots,
