@@ -19,8 +19,10 @@ Usage::
                                [--gain LOW HIGH] [--gamma LOW HIGH]
                                [--cell-gain LOW HIGH]
                                [--normalization percentile|minmax|log] [--markers | --distance]
-                               [--recalibrate]
+                               [--recalibrate] [--steps N [--extend]] [--val-every N]
 
+``--extend`` continues finished runs from their checkpoint up to ``--steps``
+(a longer budget for the same run, e.g. the recurrent hourglass).
 ``--arch`` picks the network at the same time budget: the base-16 U-Net with
 weighted cross-entropy, GRUU-Net with the normalized focal loss, or the
 recurrent stacked hourglass (cosine embeddings, mean shift, tracks as it
@@ -203,7 +205,8 @@ def main() -> None:
                    "lr": config.training.get("lr"),
                    "steps": config.training.get("steps_done"),
                    "best_step": config.scores.get("step"),
-                   "postprocess": {k: config.postprocess[k] for k in DATASET_KEYS
+                   "postprocess": {k: config.postprocess[k] for k in (*DATASET_KEYS,
+                                                                      "bandwidth")
                                    if k in config.postprocess},
                    "min_track_length": config.tracking.get("min_track_length", 0),
                    "seconds_per_frame": measured["inference_seconds"] / max(frames, 1),
@@ -247,9 +250,10 @@ def score_run(dataset: Path, sequence: str, model_dir: Path, res: Path, device: 
 
 def post_label(row: dict) -> str:
     """'watershed 0.85', 'markers 0.5', 'markers 0.5 + shape h=2.0', 'distance h=2.0',
-    'components', or '-' (embedding models, old rows); ' + split 0.85' when objects
-    less convex than that are cut at their necks, ' + refine 0.3' when outlines are
-    redrawn at that fraction of each object's brightness."""
+    'mean shift 0.4' (embedding models: the bandwidth), 'components', or '-' (old
+    rows); ' + split 0.85' when objects less convex than that are cut at their
+    necks, ' + refine 0.3' when outlines are redrawn at that fraction of each
+    object's brightness."""
     post = row.get("postprocess") or {}
     if post.get("method") == "markers" and post.get("h") is not None:
         label = f"markers {post.get('seed_threshold')} + shape h={post['h']}"
@@ -257,6 +261,8 @@ def post_label(row: dict) -> str:
         label = f"{post['method']} {post.get('seed_threshold')}"
     elif post.get("method") == "distance":
         label = f"distance h={post.get('h')}"
+    elif post.get("bandwidth") is not None:
+        label = f"mean shift {post['bandwidth']}"
     else:
         label = post.get("method", "-")
     label += f" + split {post['split']}" if post.get("split") is not None else ""
