@@ -55,7 +55,8 @@ def _backgrounds(smooth: np.ndarray, distance: np.ndarray, nearest: np.ndarray, 
 
 def refine_outlines(labels: np.ndarray, image: np.ndarray, fraction: float, *,
                     reach: int = 8, sigma: float = 1.0, percentile: float = PEAK_PERCENTILE,
-                    ring: tuple[float, float] = (12.0, 25.0)) -> np.ndarray:
+                    ring: tuple[float, float] = (12.0, 25.0),
+                    min_contrast: float = MIN_CONTRAST) -> np.ndarray:
     """Redraw each object's outline at `fraction` of its signal above its local background.
 
     Parameters
@@ -84,6 +85,10 @@ def refine_outlines(labels: np.ndarray, image: np.ndarray, fraction: float, *,
         signal; below the top, so a bright spot inside a dim nucleus does not
         set the level (75 won over 50 and 90 on the Fluo-N2DH-GOWT1 training
         frames).
+    min_contrast : float
+        Objects whose signal stands less than this many noise standard
+        deviations (of the smoothed image, around the object) above their
+        background keep the network's outline.
 
     Returns
     -------
@@ -116,7 +121,7 @@ def refine_outlines(labels: np.ndarray, image: np.ndarray, fraction: float, *,
         peak = np.percentile(values[own], percentile)
         background = backgrounds[label]
         part = None
-        if np.isfinite(background) and peak - background > MIN_CONTRAST * noise[label]:
+        if np.isfinite(background) and peak - background > min_contrast * noise[label]:
             bright = ndi.binary_fill_holes((zones[box] == label)
                                            & (values > background + fraction * (peak - background)))
             parts, n = ndi.label(bright)
