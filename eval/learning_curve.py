@@ -1,10 +1,12 @@
-"""What a long run learnt over time, and what averaging its snapshots gives.
+"""What a long run learnt over time, and what averaging or ensembling its snapshots gives.
 
 A model trained with ``--snapshots`` (``ctc train`` or ``eval/cross_video.py``)
 keeps its weights at the end of every warm-restart cycle. Each chosen snapshot,
-each average of the last K snapshots (:mod:`ctc.segmentation.averaging`,
-batch-norm statistics measured again on training crops) and the run's own
-selected model (best held-out validation) is put in a model folder of its own,
+each average of the last K snapshots' weights (:mod:`ctc.segmentation.averaging`,
+batch-norm statistics measured again on training crops), each ensemble of the
+last K snapshots (their probabilities averaged,
+:class:`ctc.segmentation.ensemble.Ensemble`) and the run's own selected model
+(best held-out validation) is put in a model folder of its own,
 calibrated on the training sequence's held-out frames exactly as training ends
 (``calibrate_model``: thresholds, size floor, outline refinement), then run on
 the test sequence (segment + track, no track-length clean-up) and scored.
@@ -16,7 +18,7 @@ is chosen on the test sequence. Rows go to ``OUT/curve.json`` as they finish
 Usage::
 
     python eval/learning_curve.py RUNS/DIC-C2DH-HeLa-01 --test 02 --out OUT
-        [--every 2] [--average 3 6] [--markdown]
+        [--every 2] [--average 3 6] [--ensemble 3 6] [--markdown]
 """
 
 from __future__ import annotations
@@ -33,7 +35,11 @@ sys.path.insert(0, str(REPO / "eval"))
 
 from cross_video import post_label, score_run  # noqa: E402
 
-from ctc.segmentation.averaging import averaged_network, load_snapshot  # noqa: E402
+from ctc.segmentation.averaging import (  # noqa: E402
+    averaged_network,
+    load_snapshot,
+    snapshot_ensemble,
+)
 from ctc.segmentation.calibrate import calibrate_model  # noqa: E402
 from ctc.segmentation.model import (  # noqa: E402
     WEIGHTS_FILE,
@@ -50,29 +56,44 @@ def snapshot_steps(model_dir: Path) -> list[int]:
     return sorted(int(p.stem.split("-")[1]) for p in (model_dir / SNAPSHOTS).glob("step-*.pt"))
 
 
-def candidates(model_dir: Path, every: int, averages: list[int]) -> list[tuple[str, list[int]]]:
-    """(name, snapshot steps) of every row: every `every`-th snapshot counted back from the
-    last, the averages of the last K, and the selected model (no steps)."""
+def candidates(model_dir: Path, every: int, averages: list[int],
+               ensembles: list[int] = ()) -> list[tuple[str, list[int], str]]:
+    """(name, snapshot steps, kind) of every row: every `every`-th snapshot counted back
+    from the last, the weight averages and the ensembles of the last K, and the selected
+    model (no steps). Kinds: "snapshot", "average", "ensemble", "selected"."""
     steps = snapshot_steps(model_dir)
     if not steps:
         raise SystemExit(f"{model_dir}: no snapshots; train with --snapshots")
     chosen = steps[::-1][::every][::-1]
-    rows = [(f"step {s}", [s]) for s in chosen]
-    rows += [(f"average of the last {k} ({steps[-k]}-{steps[-1]})", steps[-k:])
+    rows = [(f"step {s}", [s], "snapshot") for s in chosen]
+    rows += [(f"average of the last {k} ({steps[-k]}-{steps[-1]})", steps[-k:], "average")
              for k in averages if k <= len(steps)]
-    return rows + [("selected (best held-out validation)", [])]
+    rows += [(f"ensemble of the last {k} ({steps[-k]}-{steps[-1]})", steps[-k:], "ensemble")
+             for k in ensembles if k <= len(steps)]
+    return rows + [("selected (best held-out validation)", [], "selected")]
 
 
-def build_row_model(model_dir: Path, steps: list[int], folder: Path) -> None:
+def row_folder(kind: str, steps: list[int]) -> str:
+    """The folder name of a row's model: what it is, so rows added to a curve later
+    never take the folder of another."""
+    if kind == "snapshot":
+        return f"step-{steps[0]}"
+    return kind if kind == "selected" else f"{kind}-{steps[0]}-{steps[-1]}"
+
+
+def build_row_model(model_dir: Path, steps: list[int], kind: str, folder: Path) -> None:
     """Write the model of one row into `folder` (uncalibrated copy of the run's config)."""
     config = load_config(model_dir)
-    if not steps:
+    files = [snapshot_path(model_dir, s) for s in steps]
+    if kind == "selected":
         _, net = load_model(model_dir)
-    elif len(steps) == 1:
+    elif kind == "snapshot":
         net = build_net(config)
-        net.load_state_dict(load_snapshot(snapshot_path(model_dir, steps[0])))
+        net.load_state_dict(load_snapshot(files[0]))
+    elif kind == "average":
+        net = averaged_network(config, files)
     else:
-        net = averaged_network(config, [snapshot_path(model_dir, s) for s in steps])
+        config, net = snapshot_ensemble(config, files)
     save_model(folder, config, net.eval())
 
 
@@ -83,7 +104,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder of the row models")
     parser.add_argument("--every", type=int, default=2, help="score every N-th snapshot (2)")
     parser.add_argument("--average", type=int, nargs="*", default=[3, 6],
-                        help="averages of the last K snapshots to score (3 6)")
+                        help="averages of the last K snapshots' weights to score (3 6)")
+    parser.add_argument("--ensemble", type=int, nargs="*", default=[],
+                        help="ensembles of the last K snapshots to score (none)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--markdown", action="store_true", help="print the table only")
     args = parser.parse_args()
@@ -97,17 +120,18 @@ def main() -> None:
                   for line in map(json.loads, (args.model / PROGRESS_LOG).read_text()
                                   .splitlines())}
         args.out.mkdir(parents=True, exist_ok=True)
-        for i, (name, steps) in enumerate(candidates(args.model, args.every, args.average)):
+        for name, steps, kind in candidates(args.model, args.every, args.average,
+                                            args.ensemble):
             if any(r["name"] == name for r in rows):
                 continue
-            folder = args.out / f"row-{i:02d}"
+            folder = args.out / row_folder(kind, steps)
             if not (folder / WEIGHTS_FILE).exists() or "calibration" not in load_config(
                     folder).scores:
-                build_row_model(args.model, steps, folder)
+                build_row_model(args.model, steps, kind, folder)
                 calibrate_model(folder, data, device=args.device, progress=False,
                                 log=lambda *_: None)
             measured = score_run(dataset, args.test, folder,
-                                 args.out / f"row-{i:02d}-on-{args.test}_RES", args.device)
+                                 args.out / f"{folder.name}-on-{args.test}_RES", args.device)
             chosen = load_config(folder)
             heldout = chosen.scores["calibration"][0]
             selected = config.scores.get("step") if not steps else None

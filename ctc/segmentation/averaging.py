@@ -1,14 +1,17 @@
-"""Snapshot averaging: one network from the weights of several points of one run.
+"""Snapshot averaging and ensembles: one model from several points of one run.
 
 Training with warm restarts visits a low-loss region at the end of every cycle;
 averaging those snapshots' weights (stochastic weight averaging) gives one
 network, as fast as any, that often generalises better than each. Batch
 normalisation statistics do not average: they are measured again on training
-crops after the weights are averaged.
+crops after the weights are averaged. A snapshot ensemble
+(:class:`ctc.segmentation.ensemble.Ensemble`) keeps the networks apart and
+averages their predictions instead.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +42,19 @@ def average_states(states: list[dict]) -> dict:
         raise ValueError("the snapshots are of different networks")
     return {k: (torch.stack([s[k].float() for s in states]).mean(0).to(states[0][k].dtype)
                 if states[0][k].is_floating_point() else states[-1][k]) for k in states[0]}
+
+
+def snapshot_ensemble(config: ModelConfig, snapshot_files: list[Path]
+                      ) -> tuple[ModelConfig, torch.nn.Module]:
+    """The ensemble of `snapshot_files` (snapshots of one run of `config`): its
+    configuration (``ensemble`` = the number of members) and network, in eval mode."""
+    if not snapshot_files:
+        raise ValueError("no snapshots to put in an ensemble")
+    ensemble_config = replace(config, ensemble=len(snapshot_files))
+    net = build_net(ensemble_config)
+    for member, path in zip(net.members, snapshot_files, strict=True):
+        member.load_state_dict(load_snapshot(path))
+    return ensemble_config, net.eval()
 
 
 @torch.no_grad()

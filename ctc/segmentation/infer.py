@@ -44,18 +44,27 @@ def _predict(net: UNet, x: torch.Tensor, tta) -> torch.Tensor:
         y = torch.rot90(x, k, dims=(-2, -1))
         if flip:
             y = y.flip(-1)
-        p = _activate(net(y))
+        p = activate(net(y))
         if flip:
             p = p.flip(-1)
         out = out + torch.rot90(p, -k, dims=(-2, -1))
     return out / len(transforms)
 
 
-def _activate(logits: torch.Tensor) -> torch.Tensor:
+def activate(logits: torch.Tensor) -> torch.Tensor:
     """Softmax over the class channels; a 4th (foreground or marker) channel: a sigmoid."""
     if logits.shape[1] == 4:
         return torch.cat([logits[:, :3].softmax(1), logits[:, 3:].sigmoid()], dim=1)
     return logits.softmax(1)
+
+
+def scores_of(prob: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
+    """Channel scores whose :func:`activate` is `prob` (log-probabilities of the class
+    channels, the logit of a 4th channel)."""
+    prob = prob.clamp(eps, 1 - eps)
+    if prob.shape[1] == 4:
+        return torch.cat([prob[:, :3].log(), prob[:, 3:].logit()], dim=1)
+    return prob.log()
 
 
 def predict_image(net: UNet, image: np.ndarray, *, tile: int = 512, overlap: int = 64,

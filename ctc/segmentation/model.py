@@ -13,6 +13,7 @@ import torch
 from ctc.configs import from_dict
 from ctc.errors import CTCInputError
 from ctc.segmentation.data import MARKER_SOURCES, NORMALIZATIONS
+from ctc.segmentation.ensemble import Ensemble
 from ctc.segmentation.gruunet import GRUUConfig, GRUUNet
 from ctc.segmentation.nets import NetConfig, UNet
 from ctc.segmentation.postprocess import THRESHOLD_KEYS
@@ -87,6 +88,11 @@ class ModelConfig:
         How it was trained (data, truth, steps, seed, ...), filled by training.
     scores : dict
         What it reached, filled by training and evaluation.
+    ensemble : int
+        0: one network. M > 0: a snapshot ensemble of M networks of this
+        architecture whose probabilities are averaged
+        (:class:`ctc.segmentation.ensemble.Ensemble`; U-Nets only; not trained
+        as such, assembled from a run's snapshots).
     """
 
     net: NetConfig | GRUUConfig | RSHNConfig = field(
@@ -105,6 +111,7 @@ class ModelConfig:
     tracking: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)
     scores: dict = field(default_factory=dict)
+    ensemble: int = 0
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
@@ -134,6 +141,10 @@ class ModelConfig:
         if not isinstance(self.context, int) or self.context < 0:
             raise ValueError(f"context must be a whole number of slices >= 0, "
                              f"got {self.context!r}")
+        if not isinstance(self.ensemble, int) or self.ensemble < 0:
+            raise ValueError(f"ensemble must be a number of networks >= 0, got {self.ensemble!r}")
+        if self.ensemble and self.arch != "unet":
+            raise ValueError(f"ensembles go with the unet arch, not {self.arch!r}")
         if self.context and self.arch != "unet":
             raise ValueError(f"slice context goes with the unet arch, not {self.arch!r}")
         if self.arch == "unet" and self.net.in_channels != 2 * self.context + 1:
@@ -157,6 +168,8 @@ class ModelConfig:
     def to_dict(self) -> dict:
         out = asdict(self)
         out["net"] = self.net.to_dict()
+        if not out["ensemble"]:  # single networks keep the configuration files they had
+            del out["ensemble"]
         return out
 
     @classmethod
@@ -165,7 +178,9 @@ class ModelConfig:
 
 
 def build_net(config: ModelConfig) -> torch.nn.Module:
-    """The network of a model configuration (untrained)."""
+    """The network of a model configuration (untrained): one, or an :class:`Ensemble`."""
+    if config.ensemble:
+        return Ensemble([ARCHS[config.arch][1](config.net) for _ in range(config.ensemble)])
     return ARCHS[config.arch][1](config.net)
 
 

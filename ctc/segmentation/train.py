@@ -352,6 +352,9 @@ def train(config: ModelConfig, data: list[tuple[str | Path, list[str]]], out_dir
         ``training["pretrained_on"]``.
     """
     settings = settings or TrainConfig()
+    if config.ensemble:
+        raise ValueError("an ensemble is assembled from the snapshots of a run "
+                         "(ctc.segmentation.averaging.snapshot_ensemble), not trained")
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise CTCInputError("exists and is not a folder; choose a new model folder (--out)",
