@@ -63,8 +63,9 @@ def test_ensemble_model_folder_round_trip_and_snapshots(tmp_path):
 def test_ensembles_are_assembled_not_trained(tmp_path):
     with pytest.raises(ValueError, match="ensembles go with the unet"):
         ModelConfig(arch="rshn", task="embedding", net={"embedding": 8}, ensemble=2)
-    with pytest.raises(ValueError, match="number of networks"):
-        small_config(ensemble=-1)
+    for bad in (-1, True, 2.0):
+        with pytest.raises(ValueError, match="number of networks"):
+            small_config(ensemble=bad)
     with pytest.raises(ValueError, match="assembled from the snapshots"):
         train(small_config(ensemble=2), [], tmp_path / "m", TrainConfig(steps=1))
     assert not (tmp_path / "m").exists()

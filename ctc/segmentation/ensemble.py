@@ -37,4 +37,3 @@ class Ensemble(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         prob = sum(activate(member(x)) for member in self.members) / len(self.members)
         return scores_of(prob)
-

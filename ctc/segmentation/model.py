@@ -141,7 +141,8 @@ class ModelConfig:
         if not isinstance(self.context, int) or self.context < 0:
             raise ValueError(f"context must be a whole number of slices >= 0, "
                              f"got {self.context!r}")
-        if not isinstance(self.ensemble, int) or self.ensemble < 0:
+        if isinstance(self.ensemble, bool) or not isinstance(self.ensemble, int) or (
+                self.ensemble < 0):
             raise ValueError(f"ensemble must be a number of networks >= 0, got {self.ensemble!r}")
         if self.ensemble and self.arch != "unet":
             raise ValueError(f"ensembles go with the unet arch, not {self.arch!r}")
