@@ -159,20 +159,23 @@ def calibrate_frames(net, config: ModelConfig, frames: list[ValFrame], device,
     if not frames:
         return []
     if config.task == "embedding":  # each frame embedded once, clustered per setting
+        grid = grid or EMBEDDING_GRID
         tiles = [embed_tiles(net, f.image, config.postprocess, device) for f in frames]
-        return _choose([{**setting, **score_predictions(frames, [cluster_tiles(
-            t, f.image.shape, {**config.postprocess, **setting})
-            for t, f in zip(tiles, frames, strict=True)])}
-            for setting in grid or EMBEDDING_GRID], tolerance)
-    grid = default_grid(config, split) if grid is None else grid
-    if probs is None:
-        probs = predict_frames(net, config, frames, device)
-    results = [{**setting, **score_predictions(
-        frames, [probabilities_to_instances(p, config, refine=None, spacing=f.spacing,
-                                            **setting)
-                 for p, f in zip(probs, frames, strict=True)])}
-        for setting in grid]
-    return _choose(results, tolerance)
+
+        def segment(setting: dict) -> list[np.ndarray]:
+            return [cluster_tiles(t, f.image.shape, {**config.postprocess, **setting})
+                    for t, f in zip(tiles, frames, strict=True)]
+    else:  # each frame predicted once, post-processed per setting
+        grid = default_grid(config, split) if grid is None else grid
+        if probs is None:
+            probs = predict_frames(net, config, frames, device)
+
+        def segment(setting: dict) -> list[np.ndarray]:
+            return [probabilities_to_instances(p, config, refine=None, spacing=f.spacing,
+                                               **setting)
+                    for p, f in zip(probs, frames, strict=True)]
+    return _choose([{**setting, **score_predictions(frames, segment(setting))}
+                    for setting in grid], tolerance)
 
 
 def _choose(results: list[dict], tolerance: float) -> list[dict]:

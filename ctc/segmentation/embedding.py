@@ -71,13 +71,13 @@ def cosine_embedding_loss(embeddings: torch.Tensor, labels: torch.Tensor,
     for f in range(t):
         present = [k for k, i in enumerate(ids) if (lab[f] == i).any()]
         if len(present) > 1:
-            masks = torch.stack([(lab[f] == ids[k]).reshape(h, w) for k in present])
-            near = _dilate(masks, neighbour_gap).reshape(len(present), -1)
-            flat = masks.reshape(len(present), -1)
+            # each present instance's mask once: for the neighbour test and the terms
+            flat = torch.stack([lab[f] == ids[k] for k in present])
+            near = _dilate(flat.reshape(-1, h, w), neighbour_gap).reshape(len(present), -1)
             for a_pos, a in enumerate(present):
-                for b_pos, b in enumerate(present):
-                    if a != b and (near[a_pos] & flat[b_pos]).any():
-                        terms.append(((e[f][lab[f] == ids[b]] @ means[a]) ** 2).mean())
+                for b_pos in range(len(present)):
+                    if a_pos != b_pos and (near[a_pos] & flat[b_pos]).any():
+                        terms.append(((e[f][flat[b_pos]] @ means[a]) ** 2).mean())
         if full[f] and (lab[f] == 0).any():
             terms.append(1 - ((e[f][lab[f] == 0] @ bg_dir) ** 2).mean())
     return torch.stack(terms).mean()
