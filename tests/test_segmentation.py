@@ -508,6 +508,14 @@ def test_multi_dataset_models_calibrate_and_segment_per_dataset(tmp_path, monkey
         return predict(net, image, **kwargs)
 
     monkeypatch.setattr(calibrate_module, "predict_frame", counting_predict)
+    floors = {}  # the smallest object each calibration scored its settings with
+    calibrate_frames = calibrate_module.calibrate_frames
+
+    def recording_calibrate_frames(net, config, frames, device, **kwargs):
+        floors[tuple(sorted({f.dataset for f in frames}))] = config.postprocess["min_size"]
+        return calibrate_frames(net, config, frames, device, **kwargs)
+
+    monkeypatch.setattr(calibrate_module, "calibrate_frames", recording_calibrate_frames)
     data = [(tmp_path / "Toy-Dense", ["01"]), (tmp_path / "Toy-Sparse", ["01"])]
     config = calibrate_module.calibrate_model(model, data, val_frames=1, device="cpu",
                                               log=lambda *_: None, progress=False)
@@ -526,6 +534,9 @@ def test_multi_dataset_models_calibrate_and_segment_per_dataset(tmp_path, monkey
     assert config.for_dataset("Toy-Dense").postprocess["min_size"] == round(halves / 4)
     assert config.postprocess["min_size"] == 2  # pooled: the model's own
     assert config.for_dataset("Unseen") is config
+    # each dataset's thresholds were chosen with the floor they are applied with
+    assert floors == {("Toy-Dense", "Toy-Sparse"): 2,
+                      ("Toy-Dense",): round(halves / 4), ("Toy-Sparse",): round(disc.sum() / 4)}
 
     # inference takes the setting of the folder's dataset; an unseen dataset the pooled one
     config.postprocess["method"] = "components"

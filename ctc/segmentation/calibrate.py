@@ -312,9 +312,9 @@ def calibrate_saved_model(model_dir: str | Path, frames: list[ValFrame], device,
     A model trained on one dataset first takes that dataset's smallest object
     (:func:`dataset_min_size`) as its ``min_size``. A model trained on several
     datasets is also calibrated on each dataset's
-    own held-out frames and gold frames, into ``dataset_postprocess``
-    (:meth:`ModelConfig.for_dataset`); the pooled setting stays for datasets it
-    never saw.
+    own held-out frames and gold frames, each with that dataset's floor, into
+    ``dataset_postprocess`` (:meth:`ModelConfig.for_dataset`); the pooled setting
+    stays for datasets it never saw.
     """
     config, net = load_model(model_dir, device)
     names = sorted({f.dataset for f in frames})
@@ -368,15 +368,19 @@ def _calibrate_dataset(net, config: ModelConfig, name: str, frames: list[ValFram
     own = [i for i, f in enumerate(frames) if f.dataset == name]
     own_data = [(d, seqs) for d, seqs in data if Path(d).resolve().name == name]
     solidities, gold_cache = caches
-    split = split_threshold(own_data, config.postprocess.get("min_size", 0), solidities)
+    # the dataset's size floor first, as for a model trained on it alone: thresholds
+    # scored with fragments the floor will remove favour settings that merge cells
+    floor = dataset_min_size(own_data, config.postprocess.get("min_size", 0))
+    config = replace(config, postprocess={**config.postprocess, "min_size": floor}, scores={})
+    split = split_threshold(own_data, floor, solidities)
     results = calibrate_frames(net, config, [frames[i] for i in own], device, split=split,
                                probs=[probs[i] for i in own])
-    tuned = apply_calibration(replace(config, scores={}), results)
+    tuned = apply_calibration(config, results)
     refine = calibrate_refine(net, tuned, own_data, device, progress=progress,
                               cache=gold_cache)
     tuned = apply_refine(tuned, refine)
     settings = {k: v for k, v in tuned.postprocess.items() if k in THRESHOLD_KEYS}
-    settings["min_size"] = dataset_min_size(own_data, config.postprocess.get("min_size", 0))
+    settings["min_size"] = floor
     log(f"{name}: " + _describe(settings) + f" (held-out SEG {results[0]['SEG']:.4f}"
         + (f", DET {results[0]['DET']:.4f}" if "DET" in results[0] else "") + ")")
     return settings, {"calibration": results[:3], "refine": refine[:3]}
