@@ -41,6 +41,7 @@ Usage::
     python eval/universal.py --protocol finetune --dataset Fluo-C2DL-MSC --minutes 8 \
         --batch 8 --lr 5e-4
     python eval/universal.py --protocol all --steps 1151 --minutes 400
+    python eval/universal.py --protocol all --steps 1151 --seed 1 --runs RUNS2  # spread
     python eval/universal.py --protocol cross --half   # rescore the model as shipped
     python eval/universal.py --table            # print every row recorded so far
     python eval/universal.py --ship universal-01=universal-2d [TAG=NAME ...]
@@ -132,7 +133,7 @@ def settings(args: argparse.Namespace, truth: str = "GT+ST") -> TrainConfig:
     return TrainConfig(steps=args.steps, batch=args.batch, crop=192, lr=args.lr, restart=400,
                        val_every=50, val_frames=2, truth=truth, device=args.device,
                        max_minutes=args.minutes, augment=Augment(gain=(0.1, 1.5)),
-                       joint=not args.separate_forward)
+                       joint=not args.separate_forward, seed=args.seed)
 
 
 def run_tag(protocol: str, dataset: str | None) -> str:
@@ -154,6 +155,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4, help="crops per dataset per step (4)")
     parser.add_argument("--lr", type=float, default=2e-3, help="AdamW learning rate (2e-3)")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the initial weights, crops and augmentation (0); a "
+                             "second seed in another --runs folder measures the spread")
     parser.add_argument("--separate-forward", action="store_true",
                         help="one forward pass per dataset (the scheme before 2026-12-03, "
                              "whose batch-norm statistics failed DIC-HeLa)")
