@@ -20,6 +20,7 @@ Usage::
                                [--cell-gain LOW HIGH]
                                [--normalization percentile|minmax|log] [--markers | --distance]
                                [--recalibrate] [--steps N [--extend]] [--val-every N]
+                               [--batch N] [--crop PX] [--bf16]
 
 ``--extend`` continues finished runs from their checkpoint up to ``--steps``
 (a longer budget for the same run, e.g. the recurrent hourglass).
@@ -91,6 +92,10 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=8.0)
     parser.add_argument("--steps", type=int, default=100000)
     parser.add_argument("--batch", type=int, default=6)
+    parser.add_argument("--crop", type=int,
+                        help="crop size in pixels (default: the dataset's, 128 for rshn)")
+    parser.add_argument("--bf16", action="store_true",
+                        help="bfloat16 autocast on CPU (GRUU-Net trains 2.2x faster so)")
     parser.add_argument("--val-every", type=int, default=50,
                         help="steps between held-out validations (50)")
     parser.add_argument("--extend", action="store_true",
@@ -162,6 +167,7 @@ def main() -> None:
                 # and batches keep a step affordable on CPU.
                 crop, batch = ((min(s["crop"], 128), 2) if args.arch == "rshn"
                                else (s["crop"], args.batch))
+                crop = args.crop or crop
                 augment = Augment(gain=tuple(args.gain or s["gain"]),
                                   gamma=tuple(args.gamma) if args.gamma else s.get("gamma"),
                                   cell_gain=(tuple(args.cell_gain) if args.cell_gain
@@ -173,7 +179,8 @@ def main() -> None:
                                        val_frames=3, truth=s["truth"], device=args.device,
                                        max_minutes=args.minutes, augment=augment,
                                        snapshots=args.snapshots,
-                                       validation=args.validation, select=args.select)
+                                       validation=args.validation, select=args.select,
+                                       bf16=args.bf16)
                 print(f"== training {args.arch} {name} {train_seq} ({s['truth']}, "
                       f"{args.minutes} min)",
                       flush=True)
@@ -204,6 +211,7 @@ def main() -> None:
                    "training_minutes": config.training.get("minutes"),
                    "lr": config.training.get("lr"),
                    "steps": config.training.get("steps_done"),
+                   **{k: config.training.get(k) for k in ("batch", "crop", "bf16")},
                    "best_step": config.scores.get("step"),
                    "postprocess": {k: config.postprocess[k] for k in (*DATASET_KEYS,
                                                                       "bandwidth")
