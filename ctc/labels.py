@@ -20,3 +20,11 @@ def relabel(mask: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
     new = np.array([0, *(mapping[k] for k in keys)], dtype=np.uint16)
     index = np.minimum(np.searchsorted(old, mask), len(old) - 1)
     return np.where(old[index] == mask, new[index], np.uint16(0))
+
+
+def drop_small(mask: np.ndarray, min_size: int) -> np.ndarray:
+    """`mask` with the objects of fewer than `min_size` pixels (voxels) set to 0."""
+    sizes = np.bincount(mask.ravel())
+    small = sizes < min_size
+    small[0] = False
+    return np.where(small[mask], 0, mask).astype(mask.dtype, copy=False)

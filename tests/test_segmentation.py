@@ -1109,6 +1109,11 @@ def test_ctc_train_with_distance(partly_segmented, tmp_path):
     # --tracking: the shortest track kept, chosen on the whole training sequence
     lengths = [r["min_track_length"] for r in config.scores["track_length_calibration"]]
     assert config.tracking["min_track_length"] in lengths and 0 in lengths
+    # and, before it, the smallest object kept: the gold-size floor or a larger candidate
+    floors = [r["min_size"] for r in config.scores["size_floor_calibration"]]
+    assert config.postprocess["min_size"] in floors and floors == sorted(floors)
+    assert len(floors) > 1 and all(len(r["sequences"]) == 1
+                                   for r in config.scores["size_floor_calibration"])
     assert main(["train", str(partly_segmented), "--out", str(tmp_path / "x"), "--tracking",
                  "--no-calibrate", "--steps", "1"]) == 2
     assert config.net.out_channels == 4

@@ -231,3 +231,41 @@ def test_track_length_calibration_drops_debris_but_not_short_real_cells(tmp_path
         return {"min_track_length": length, "sequences": [{"SEG": seg, "DET": det, "TRA": det}]}
     assert choose_track_length([row(0, 0.601, 0.512), row(5, 0.446, 0.511)]) == 0
     assert choose_track_length([row(0, 0.601, 0.512), row(5, 0.600, 0.511)]) == 5
+
+
+def test_size_floor_calibration_drops_persistent_fragments_but_not_cells(tmp_path):
+    from ctc.labels import drop_small
+    from ctc.tracking.calibrate import choose_size_floor, score_size_floors
+
+    yy, xx = np.mgrid[:64, :64]
+
+    def disc(y, x, r):
+        return (yy - y) ** 2 + (xx - x) ** 2 <= r * r
+
+    gt_dir = tmp_path / "01_GT"
+    (gt_dir / "TRA").mkdir(parents=True)
+    (gt_dir / "SEG").mkdir()
+    (tmp_path / "masks").mkdir()
+    for t in range(8):
+        frame = np.zeros((64, 64), np.uint16)
+        frame[disc(16, 12 + 2 * t, 7)] = 1  # two cells throughout (about 150 px)
+        frame[disc(46, 46, 7)] = 2
+        tifffile.imwrite(gt_dir / "TRA" / f"man_track{t:03d}.tif", frame)
+        tifffile.imwrite(gt_dir / "SEG" / f"man_seg{t:03d}.tif", frame)
+        mask = frame.copy()
+        mask[disc(50, 12, 3)] = 7  # a fragment in every frame (29 px): a long false track
+        tifffile.imwrite(tmp_path / "masks" / f"mask{t:03d}.tif", mask)
+    (gt_dir / "TRA" / "man_track.txt").write_text("1 0 7 0\n2 0 7 0\n")
+
+    results = score_size_floors([(tmp_path / "masks", gt_dir)], [10, 60, 200])
+    by_floor = {r["min_size"]: r["sequences"][0] for r in results}
+    assert by_floor[10]["FP"] == 8 and by_floor[10]["tracks"] == 3
+    assert by_floor[60]["FP"] == 0 and by_floor[60]["tracks"] == 2
+    assert by_floor[60]["SEG"] == by_floor[10]["SEG"] == 1.0
+    assert by_floor[200]["DET"] == 0 and by_floor[200]["tracks"] == 0  # the cells went too
+    assert choose_size_floor(results) == 60
+    # the masks themselves are left as they were
+    assert (tifffile.imread(tmp_path / "masks" / "mask000.tif") == 7).sum() == 29
+    labels = np.array([[0, 3, 3], [5, 3, 0]], np.uint16)
+    assert drop_small(labels, 2).tolist() == [[0, 3, 3], [0, 3, 0]]
+    assert drop_small(labels, 2).dtype == np.uint16

@@ -103,11 +103,26 @@ def dataset_min_size(data: list[tuple[str | Path, list[str]]], floor: int) -> in
     `floor` (the model's own ``min_size``); `floor` without gold objects. Fragments
     far smaller than any annotated cell (the debris a universal model leaves in
     DIC-HeLa's textured background) go; the cells stay."""
+    return candidate_floors(data, floor, (MIN_SIZE_FRACTION,))[-1]
+
+
+#: Size floors tried on the whole training sequences (:func:`calibrate_tracking`):
+#: these fractions of the :data:`SIZE_QUANTILE` quantile of the gold object sizes
+FLOOR_FRACTIONS = (0.375, 0.5, 0.75, 1.0)
+
+
+def candidate_floors(data: list[tuple[str | Path, list[str]]], floor: int,
+                     fractions: tuple[float, ...] = FLOOR_FRACTIONS) -> list[int]:
+    """`floor`, then each of `fractions` of the :data:`SIZE_QUANTILE` quantile of the
+    sizes of the gold objects of `data` that is larger (just `floor` without gold
+    objects)."""
     sizes = np.concatenate([gold_sizes(Path(d), seq) for d, seqs in data for seq in seqs]
                            or [np.empty(0)])
     if not len(sizes):
-        return int(floor)
-    return max(int(floor), round(MIN_SIZE_FRACTION * float(np.quantile(sizes, SIZE_QUANTILE))))
+        return [int(floor)]
+    quantile = float(np.quantile(sizes, SIZE_QUANTILE))
+    return [int(floor)] + sorted({round(f * quantile) for f in fractions
+                                  if round(f * quantile) > floor})
 
 
 def default_grid(config: ModelConfig, split: float | None = None) -> list[dict]:
@@ -420,28 +435,41 @@ def calibrate_model(model_dir: str | Path, data: list[tuple[str | Path, list[str
 
 def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[str]]], *,
                        device: str = "auto", log=print, progress: bool = True) -> ModelConfig:
-    """Choose the model's ``tracking["min_track_length"]`` on its training sequences.
+    """Choose the model's smallest object kept and ``tracking["min_track_length"]`` on its
+    training sequences.
 
     Every sequence of `data` is segmented whole with the model (as ``ctc run``
-    would, post-processing per dataset included) and re-tracked with each
-    candidate minimum (:func:`ctc.tracking.calibrate.score_track_lengths`); the
-    choice (:func:`ctc.tracking.calibrate.choose_track_length`) and the scores
-    go into ``config.json``. Embedding models, which track as they segment,
-    are left as they are.
+    would, post-processing per dataset included). A model trained on one dataset
+    first raises its ``min_size`` to the largest of :func:`candidate_floors` that
+    costs nothing there (:func:`ctc.tracking.calibrate.score_size_floors`,
+    :func:`~ctc.tracking.calibrate.choose_size_floor`: objects smaller than it
+    removed, every track kept). The masks, without the objects below the floor,
+    are then re-tracked with each candidate minimum track length
+    (:func:`ctc.tracking.calibrate.score_track_lengths`,
+    :func:`~ctc.tracking.calibrate.choose_track_length`). The choices and the
+    scores go into ``config.json``. Embedding models, which track as they
+    segment, are left as they are.
     """
     # imported here: ctc.pipeline imports this module
     from ctc.datasets import relative_spacing
     from ctc.pipeline import segment_folder
     from ctc.tracking import TrackingConfig
-    from ctc.tracking.calibrate import choose_track_length, score_track_lengths
+    from ctc.tracking.calibrate import (
+        choose_size_floor,
+        choose_track_length,
+        score_size_floors,
+        score_track_lengths,
+        without_small,
+    )
 
     config = load_config(model_dir)
     if config.task == "embedding":
         log("embedding models track as they segment: no track length to choose")
         return config
     tracking = TrackingConfig.from_dict(config.tracking)
+    one_dataset = len({Path(d).resolve() for d, _ in data}) == 1
     with tempfile.TemporaryDirectory(prefix="ctc-calibrate-tracking-") as tmp:
-        results = []
+        segmented = []  # (masks, gold truth, name, tracking with the sequence's spacing)
         for i, (dataset_dir, sequences) in enumerate(data):
             for seq in sequences:
                 raw = Path(dataset_dir) / seq
@@ -451,12 +479,32 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
                 segment_folder(model_dir, raw, masks, device=device, progress=progress)
                 spaced = (tracking if tracking.spacing is not None
                           else replace(tracking, spacing=relative_spacing(raw)))
-                rows = score_track_lengths([(masks, Path(dataset_dir) / f"{seq}_GT")], spaced)
-                for row in rows:
-                    row["sequences"][0]["sequence"] = f"{Path(dataset_dir).name} {seq}"
-                results = rows if not results else [
-                    {**r, "sequences": r["sequences"] + row["sequences"]}
-                    for r, row in zip(results, rows, strict=True)]
+                segmented.append((masks, Path(dataset_dir) / f"{seq}_GT",
+                                  f"{Path(dataset_dir).name} {seq}", spaced))
+        floors = (candidate_floors(list(data), config.postprocess.get("min_size", 0))
+                  if one_dataset else [])
+        if len(floors) > 1:
+            # one dataset, so one spacing; every track kept, as the track-length base
+            floor_rows = score_size_floors([(m, gt) for m, gt, _, _ in segmented], floors,
+                                           replace(segmented[0][3], min_track_length=0))
+            floor = choose_size_floor(floor_rows)
+            _name_sequences(floor_rows, segmented)
+            pick = next(r for r in floor_rows if r["min_size"] == floor)["sequences"]
+            log(f"min_size={floor} (of {', '.join(map(str, floors))}): false positives "
+                f"{sum(s['FP'] for s in floor_rows[0]['sequences'])} -> "
+                f"{sum(s['FP'] for s in pick)} on the training sequences, every track kept")
+            if floor != floors[0]:
+                segmented = [(without_small(m, floor, Path(tmp) / f"floor-{k}"), gt, name, sp)
+                             for k, (m, gt, name, sp) in enumerate(segmented)]
+            config.postprocess = {**config.postprocess, "min_size": floor}
+            config.scores = {**config.scores, "size_floor_calibration": floor_rows}
+        results = []
+        for masks, gt, name, spaced in segmented:
+            rows = score_track_lengths([(masks, gt)], spaced)
+            _name_sequences(rows, [(masks, gt, name, spaced)])
+            results = rows if not results else [
+                {**r, "sequences": r["sequences"] + row["sequences"]}
+                for r, row in zip(results, rows, strict=True)]
     chosen = choose_track_length(results)
     config.tracking = {**config.tracking, "min_track_length": chosen}
     config.scores = {**config.scores, "track_length_calibration": results}
@@ -468,3 +516,10 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
         "training sequences")
     write_config(model_dir, config)
     return config
+
+
+def _name_sequences(rows: list[dict], segmented: list[tuple]) -> None:
+    """Label each row's per-sequence scores with the sequence they belong to."""
+    for row in rows:
+        for scores, (_, _, name, _) in zip(row["sequences"], segmented, strict=True):
+            scores["sequence"] = name

@@ -9,15 +9,13 @@ from skimage.measure import regionprops
 from skimage.morphology import reconstruction
 from skimage.segmentation import expand_labels, watershed
 
+from ctc.labels import drop_small
 from ctc.segmentation.refine import refine_outlines
 from ctc.segmentation.targets import BACKGROUND, BOUNDARY, CELL
 
 
 def _clean(labels: np.ndarray, min_size: int, fill_holes: bool) -> np.ndarray:
-    sizes = np.bincount(labels.ravel())
-    small = sizes < min_size
-    small[0] = False
-    labels = np.where(small[labels], 0, labels)
+    labels = drop_small(labels, min_size)
     if fill_holes:
         for i, box in enumerate(ndi.find_objects(labels), start=1):
             if box is not None:
