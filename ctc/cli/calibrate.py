@@ -27,14 +27,20 @@ fraction is kept if it beats no redrawing by more than 0.005 SEG.
 'ctc train' already does this at the end of training; use this for models
 trained before, or after editing a config.
 
-With --tracking, the shortest track worth keeping is chosen too: every
-training sequence is segmented whole (slow: each of its frames is predicted)
-and tracked again with a minimum track length of 0, 2, 3, 4, 5, 6 or 8 frames
-(tracks shorter than that, in no lineage, are removed: one-frame debris); the
-longest minimum whose SEG, DET and TRA on the gold truth stay within 0.002 of
-keeping every track is written to the model's tracking parameters. A model
-trained on several datasets is calibrated per dataset, each with its own
-held-out frames.
+With --tracking, the smallest object and the shortest track worth keeping
+are chosen too: every training sequence is segmented whole (slow: each of its
+frames is predicted). A model trained on one dataset first tries size floors
+of 0.375, 0.5, 0.75 and 1 times the 1% quantile of the gold object sizes
+(above its own floor): objects smaller than each are removed, every track is
+kept, and the largest floor whose SEG, DET and TRA on the gold truth stay
+within 0.002 of its own floor's becomes its min_size (false objects somewhat
+smaller than the cells go). Then the masks are tracked again with a minimum
+track length of 0, 2, 3, 4, 5, 6 or 8 frames (tracks shorter than that, in
+no lineage, are removed: one-frame debris); the longest minimum whose SEG,
+DET and TRA stay within 0.002 of keeping every track is written to the
+model's tracking parameters. A model trained on several datasets is
+calibrated per dataset, each with its own held-out frames, and keeps its
+size floors.
 Give the data the model was trained on, never the data it will be tested on.
 """
 
@@ -52,8 +58,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-frames", type=int, default=3,
                    help="gold frames held out per sequence, as in training (3)")
     p.add_argument("--tracking", action="store_true",
-                   help="also choose the minimum track length on the whole training "
-                        "sequences (slow)")
+                   help="also choose the smallest object and the minimum track length "
+                        "kept on the whole training sequences (slow)")
     p.add_argument("--device", default="auto", help="'auto', 'cpu' or 'cuda:N'")
     p.add_argument("--json", action="store_true", help="print the scored grid as JSON")
     p.set_defaults(run=run)
@@ -76,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
                           "grid": config.scores.get("calibration", []),
                           "refine": config.scores.get("refine_calibration", []),
                           "tracking": config.tracking,
+                          "size_floors": config.scores.get("size_floor_calibration", []),
                           "track_lengths": config.scores.get("track_length_calibration", [])},
                          indent=2))
     return 0

@@ -161,11 +161,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--noise", type=float, default=0.08,
                    help="largest standard deviation of the added Gaussian noise (0.08)")
     p.add_argument("--tracking", action="store_true",
-                   help="after training and calibration, also choose the shortest track kept "
-                        "('ctc calibrate --tracking': the training sequences are segmented "
-                        "whole and tracked with minimum lengths 0-8 frames; the longest that "
-                        "costs no SEG, DET or TRA is written). Slower; removes one-frame "
-                        "debris tracks")
+                   help="after training and calibration, also choose the smallest object "
+                        "and the shortest track kept ('ctc calibrate --tracking': the "
+                        "training sequences are segmented whole; the largest size floor, "
+                        "then the longest minimum track length (0-8 frames), that costs no "
+                        "SEG, DET or TRA is written). Slower; removes false objects smaller "
+                        "than the cells and one-frame debris tracks")
     p.add_argument("--no-calibrate", action="store_true",
                    help="keep the configured post-processing instead of choosing it at the "
                         "end on the held-out frames, and the outline refinement on every gold "
