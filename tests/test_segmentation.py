@@ -1114,6 +1114,11 @@ def test_ctc_train_with_distance(partly_segmented, tmp_path):
     assert config.postprocess["min_size"] in floors and floors == sorted(floors)
     assert len(floors) > 1 and all(len(r["sequences"]) == 1
                                    for r in config.scores["size_floor_calibration"])
+    # calibrated again, the floors start where the first calibration started
+    assert main(["calibrate", str(model), str(partly_segmented), "--val-frames", "1",
+                 "--device", "cpu", "--tracking", "--json"]) == 0
+    again = load_model(model)[0].scores["size_floor_calibration"]
+    assert [r["min_size"] for r in again] == floors
     assert main(["train", str(partly_segmented), "--out", str(tmp_path / "x"), "--tracking",
                  "--no-calibrate", "--steps", "1"]) == 2
     assert config.net.out_channels == 4

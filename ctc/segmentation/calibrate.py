@@ -468,6 +468,12 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
         return config
     tracking = TrackingConfig.from_dict(config.tracking)
     one_dataset = len({Path(d).resolve() for d, _ in data}) == 1
+    earlier = config.scores.get("size_floor_calibration")
+    if one_dataset and earlier:
+        # calibrated before: start again from the floor that calibration started from,
+        # with its objects in the masks, rather than ratchet up from the floor it chose
+        config.postprocess = {**config.postprocess, "min_size": earlier[0]["min_size"]}
+        write_config(model_dir, config)
     with tempfile.TemporaryDirectory(prefix="ctc-calibrate-tracking-") as tmp:
         segmented = []  # (masks, gold truth, name, tracking with the sequence's spacing)
         for i, (dataset_dir, sequences) in enumerate(data):
