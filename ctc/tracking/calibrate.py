@@ -130,7 +130,7 @@ def choose_size_floor(results: list[dict], tolerance: float = TRACK_TOLERANCE) -
     return harmless_largest(results, "min_size", tolerance)
 
 
-def harmless_largest(results: list[dict], key: str, tolerance: float = TRACK_TOLERANCE):
+def harmless_largest(results: list[dict], key: str, tolerance: float = TRACK_TOLERANCE) -> int:
     """The largest `key` among `results` whose SEG (where scored), DET and TRA stay within
     `tolerance` of the first entry's on every sequence (the first always qualifies)."""
     base = results[0]["sequences"]
