@@ -1099,7 +1099,7 @@ def test_distance_targets_come_from_the_segmentation_without_tra(partly_segmente
         ModelConfig(net=TINY, markers_from="segmentation")
 
 
-def test_ctc_train_with_distance(partly_segmented, tmp_path):
+def test_ctc_train_with_distance(partly_segmented, tmp_path, capsys):
     model = tmp_path / "distance"
     assert main(["train", str(partly_segmented), "--out", str(model), "--distance",
                  "--steps", "6", "--batch", "2", "--crop", "32", "--val-every", "3",
@@ -1114,9 +1114,12 @@ def test_ctc_train_with_distance(partly_segmented, tmp_path):
     assert config.postprocess["min_size"] in floors and floors == sorted(floors)
     assert len(floors) > 1 and all(len(r["sequences"]) == 1
                                    for r in config.scores["size_floor_calibration"])
-    # calibrated again, the floors start where the first calibration started
+    # calibrated again, every floor is scored again from where the first calibration
+    # started (not only those above the floor it chose)
+    capsys.readouterr()
     assert main(["calibrate", str(model), str(partly_segmented), "--val-frames", "1",
-                 "--device", "cpu", "--tracking", "--json"]) == 0
+                 "--device", "cpu", "--tracking"]) == 0
+    assert f"(of {', '.join(map(str, floors))})" in capsys.readouterr().out
     again = load_model(model)[0].scores["size_floor_calibration"]
     assert [r["min_size"] for r in again] == floors
     assert main(["train", str(partly_segmented), "--out", str(tmp_path / "x"), "--tracking",
