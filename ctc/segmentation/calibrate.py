@@ -97,6 +97,12 @@ MIN_SIZE_FRACTION = 0.25
 SIZE_QUANTILE = 0.01
 
 
+def one_dataset(data: list[tuple[str | Path, list[str]]]) -> bool:
+    """Whether training `data` (dataset folder, sequences) comes from a single dataset:
+    such a model takes that dataset's size floors as its own."""
+    return len({Path(d).resolve() for d, _ in data}) == 1
+
+
 def dataset_min_size(data: list[tuple[str | Path, list[str]]], floor: int) -> int:
     """The smallest object kept for one dataset's frames: :data:`MIN_SIZE_FRACTION` of
     the :data:`SIZE_QUANTILE` quantile of the sizes of its gold objects, never below
@@ -333,7 +339,7 @@ def calibrate_saved_model(model_dir: str | Path, frames: list[ValFrame], device,
     """
     config, net = load_model(model_dir, device)
     names = sorted({f.dataset for f in frames})
-    if len({Path(d).resolve() for d, _ in data}) == 1:
+    if one_dataset(data):
         # one dataset: its gold object sizes set the smallest object kept before the
         # thresholds are chosen (a pooled model keeps its own floor for unseen datasets)
         config.postprocess["min_size"] = dataset_min_size(
@@ -467,9 +473,9 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
         log("embedding models track as they segment: no track length to choose")
         return config
     tracking = TrackingConfig.from_dict(config.tracking)
-    one_dataset = len({Path(d).resolve() for d, _ in data}) == 1
+    single = one_dataset(data)
     earlier = config.scores.get("size_floor_calibration")
-    if one_dataset and earlier:
+    if single and earlier:
         # calibrated before: start again from the floor that calibration started from,
         # with its objects in the masks, rather than ratchet up from the floor it chose
         config.postprocess = {**config.postprocess, "min_size": earlier[0]["min_size"]}
@@ -488,7 +494,7 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
                 segmented.append((masks, Path(dataset_dir) / f"{seq}_GT",
                                   f"{Path(dataset_dir).name} {seq}", spaced))
         floors = (candidate_floors(list(data), config.postprocess.get("min_size", 0))
-                  if one_dataset else [])
+                  if single else [])
         if len(floors) > 1:
             # one dataset, so one spacing; every track kept, as the track-length base
             floor_rows = score_size_floors([(m, gt) for m, gt, _, _ in segmented], floors,
