@@ -17,7 +17,7 @@ Usage::
                                [--arch unet|gruunet|rshn] [--train-on 01,02]
                                [--postprocess calibrated|components]
                                [--gain LOW HIGH] [--gamma LOW HIGH]
-                               [--cell-gain LOW HIGH]
+                               [--cell-gain LOW HIGH] [--blur LOW HIGH]
                                [--normalization percentile|minmax|log] [--markers | --distance]
                                [--recalibrate] [--steps N [--extend]] [--val-every N]
                                [--batch N] [--crop PX] [--bf16]
@@ -123,6 +123,9 @@ def main() -> None:
                         help="add random-gamma augmentation (ablation; off by default)")
     parser.add_argument("--cell-gain", nargs=2, type=float, metavar=("LOW", "HIGH"),
                         help="add per-cell gain augmentation (ablation; off by default)")
+    parser.add_argument("--blur", nargs=2, type=float, metavar=("LOW", "HIGH"),
+                        help="add Gaussian-blur augmentation, sigma in pixels (ablation; off "
+                             "by default)")
     parser.add_argument("--normalization", choices=NORMALIZATIONS,
                         help="override the dataset's intensity normalisation (ablation)")
     parser.add_argument("--markers", action="store_true",
@@ -171,7 +174,8 @@ def main() -> None:
                 augment = Augment(gain=tuple(args.gain or s["gain"]),
                                   gamma=tuple(args.gamma) if args.gamma else s.get("gamma"),
                                   cell_gain=(tuple(args.cell_gain) if args.cell_gain
-                                             else s.get("cell_gain")))
+                                             else s.get("cell_gain")),
+                                  blur=tuple(args.blur) if args.blur else s.get("blur"))
                 settings = TrainConfig(steps=args.steps, batch=batch, crop=crop,
                                        lr=(args.lr if args.lr is not None
                                            else default_lr(args.arch)),

@@ -30,6 +30,7 @@ from ctc.segmentation.data import (
     Augment,
     CropSampler,
     balanced_weights,
+    blur_image,
     load_samples,
     scale_cells,
     sequence_normalization,
@@ -699,6 +700,40 @@ def test_cell_gain_augmentation_dims_the_crops(toy_dataset):
                                           augment).batch(1)[0].mean()) for seed in range(8)])
 
     assert mean_intensity((0.1, 0.1)) < mean_intensity(None) - 0.1
+
+
+def test_blur_augmentation_softens_the_crops_and_keeps_the_labels(toy_dataset):
+    samples = load_samples(toy_dataset, "01", "GT")
+
+    def crops(blur):
+        augment = Augment(scale=None, gain=(1.0, 1.0), noise=0.0, intensity=True, blur=blur)
+        return [CropSampler(samples, 32, np.random.default_rng(seed), augment).batch(1)
+                for seed in range(12)]
+
+    def roughness(batches):
+        return np.mean([float(np.abs(np.diff(x[0, 0].numpy(), axis=-1)).mean())
+                        for x, _, _ in batches])
+
+    sharp, soft = crops(None), crops((2.0, 2.0))
+    assert roughness(soft) < 0.85 * roughness(sharp)
+    # the crop is drawn before the blur: the targets are those of the unblurred crops
+    for (_, y_sharp, _), (_, y_soft, _) in zip(sharp, soft, strict=True):
+        assert torch.equal(y_sharp, y_soft)
+
+
+def test_blur_image_blurs_each_context_slice_apart():
+    image = np.zeros((3, 9, 9), np.float32)
+    image[1, 4, 4] = 1.0
+    out = blur_image(image, 1.0)
+    assert out.shape == image.shape and out.dtype == np.float32
+    assert out[0].max() == 0 and out[2].max() == 0  # no blur across slices
+    assert 0 < out[1, 4, 4] < 1 and out[1, 4, 5] > 0
+    assert np.isclose(out[1].sum(), 1.0, atol=1e-4)
+
+
+def test_blur_range_is_checked():
+    with pytest.raises(ValueError, match="blur must be"):
+        Augment(blur=(1.5, 0.5))
 
 
 def test_training_lowers_the_loss_and_writes_a_model(toy_dataset, tmp_path):

@@ -158,6 +158,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="per-cell brightness range, sampled log-uniformly for half of the "
                         "annotated cells of each crop (off by default: on Fluo-N2DH-GOWT1 "
                         "02->01, 0.1 1 lost SEG, see the README)")
+    p.add_argument("--blur", nargs=2, type=float, metavar=("LOW", "HIGH"),
+                   help="Gaussian blur of half of the crops, its standard deviation drawn "
+                        "uniformly between LOW and HIGH pixels, the labels unchanged (off by "
+                        "default; e.g. 0.5 1.5 for sequences whose edges are sharper or "
+                        "softer than the training data's)")
     p.add_argument("--noise", type=float, default=0.08,
                    help="largest standard deviation of the added Gaussian noise (0.08)")
     p.add_argument("--tracking", action="store_true",
@@ -250,6 +255,7 @@ def train_settings(args: argparse.Namespace) -> TrainConfig:
                         elastic=args.elastic, intensity=not args.no_intensity,
                         gain=tuple(args.gain), noise=args.noise,
                         gamma=tuple(args.gamma) if args.gamma else None,
-                        cell_gain=tuple(args.cell_gain) if args.cell_gain else None),
+                        cell_gain=tuple(args.cell_gain) if args.cell_gain else None,
+                        blur=tuple(args.blur) if args.blur else None),
         calibrate=not args.no_calibrate, bf16=args.bf16, snapshots=args.snapshots,
         validation=args.validation, select=args.select)

@@ -308,6 +308,24 @@ def scale_cells(image: np.ndarray, target: np.ndarray, gain: tuple[float, float]
     return (level + (image - level) * field).astype(np.float32)
 
 
+def blur_image(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of a 2D image (H, W) or of each channel of a slice context (C, H, W).
+
+    Parameters
+    ----------
+    image : ndarray
+    sigma : float
+        Standard deviation in pixels, in the image plane only.
+
+    Returns
+    -------
+    ndarray
+        float32, the shape of `image`.
+    """
+    sigmas = (0.0,) * (image.ndim - 2) + (sigma, sigma)
+    return ndi.gaussian_filter(image.astype(np.float32), sigmas, mode="reflect")
+
+
 @dataclass(frozen=True)
 class Augment:
     """Which augmentations the sampler applies (each switchable)."""
@@ -327,6 +345,15 @@ class Augment:
     #: (GOWT1 01 shows dim nuclei beside and touching bright ones), which a gain on the
     #: whole crop cannot show
     cell_gain: tuple[float, float] | None = None
+    #: range of the standard deviation (pixels) of a Gaussian blur applied to half of the
+    #: crops, or None; the labels stay put, so the network sees one outline under edges of
+    #: several widths (Fluo-N2DH-SIM+ 01's nuclei fade out over wider rims than 02's)
+    blur: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.blur is not None and not 0 <= self.blur[0] <= self.blur[1]:
+            raise ValueError(f"blur must be two standard deviations 0 <= LOW <= HIGH pixels, "
+                             f"got {self.blur[0]:g} {self.blur[1]:g}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -422,6 +449,8 @@ class CropSampler:
                 # are half of them six times dimmer than the rest).
                 if self.augment.cell_gain is not None:
                     image = scale_cells(image, arrays[1], self.augment.cell_gain, self.rng)
+                if self.augment.blur is not None and self.rng.random() < 0.5:
+                    image = blur_image(image, float(self.rng.uniform(*self.augment.blur)))
                 if self.augment.gamma is not None:
                     gamma = float(np.exp(self.rng.uniform(*np.log(self.augment.gamma))))
                     image = np.maximum(image, 0) ** gamma
