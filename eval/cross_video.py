@@ -17,7 +17,7 @@ Usage::
                                [--arch unet|gruunet|rshn] [--train-on 01,02]
                                [--postprocess calibrated|components]
                                [--gain LOW HIGH] [--gamma LOW HIGH]
-                               [--cell-gain LOW HIGH] [--blur LOW HIGH]
+                               [--cell-gain LOW HIGH] [--blur LOW HIGH] [--seed N]
                                [--normalization percentile|minmax|log] [--markers | --distance]
                                [--recalibrate] [--steps N [--extend]] [--val-every N]
                                [--batch N] [--crop PX] [--bf16]
@@ -123,6 +123,8 @@ def main() -> None:
                         help="add random-gamma augmentation (ablation; off by default)")
     parser.add_argument("--cell-gain", nargs=2, type=float, metavar=("LOW", "HIGH"),
                         help="add per-cell gain augmentation (ablation; off by default)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="training seed (0); another seed shows run-to-run spread")
     parser.add_argument("--blur", nargs=2, type=float, metavar=("LOW", "HIGH"),
                         help="add Gaussian-blur augmentation, sigma in pixels (ablation; off "
                              "by default)")
@@ -184,7 +186,7 @@ def main() -> None:
                                        max_minutes=args.minutes, augment=augment,
                                        snapshots=args.snapshots,
                                        validation=args.validation, select=args.select,
-                                       bf16=args.bf16)
+                                       bf16=args.bf16, seed=args.seed)
                 print(f"== training {args.arch} {name} {train_seq} ({s['truth']}, "
                       f"{args.minutes} min)",
                       flush=True)
@@ -215,7 +217,7 @@ def main() -> None:
                    "training_minutes": config.training.get("minutes"),
                    "lr": config.training.get("lr"),
                    "steps": config.training.get("steps_done"),
-                   **{k: config.training.get(k) for k in ("batch", "crop", "bf16")},
+                   **{k: config.training.get(k) for k in ("batch", "crop", "bf16", "seed")},
                    "best_step": config.scores.get("step"),
                    "postprocess": {k: config.postprocess[k] for k in (*DATASET_KEYS,
                                                                       "bandwidth")
