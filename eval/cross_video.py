@@ -17,7 +17,7 @@ Usage::
                                [--arch unet|gruunet|rshn] [--train-on 01,02]
                                [--postprocess calibrated|components]
                                [--gain LOW HIGH] [--gamma LOW HIGH]
-                               [--cell-gain LOW HIGH] [--blur LOW HIGH] [--seed N]
+                               [--cell-gain LOW HIGH] [--blur LOW HIGH] [--elastic] [--seed N]
                                [--normalization percentile|minmax|log] [--markers | --distance]
                                [--recalibrate] [--steps N [--extend]] [--val-every N]
                                [--batch N] [--crop PX] [--bf16]
@@ -128,6 +128,8 @@ def main() -> None:
     parser.add_argument("--blur", nargs=2, type=float, metavar=("LOW", "HIGH"),
                         help="add Gaussian-blur augmentation, sigma in pixels (ablation; off "
                              "by default)")
+    parser.add_argument("--elastic", action="store_true",
+                        help="add elastic deformation of the crops (ablation; off by default)")
     parser.add_argument("--normalization", choices=NORMALIZATIONS,
                         help="override the dataset's intensity normalisation (ablation)")
     parser.add_argument("--markers", action="store_true",
@@ -177,7 +179,8 @@ def main() -> None:
                                   gamma=tuple(args.gamma) if args.gamma else s.get("gamma"),
                                   cell_gain=(tuple(args.cell_gain) if args.cell_gain
                                              else s.get("cell_gain")),
-                                  blur=tuple(args.blur) if args.blur else s.get("blur"))
+                                  blur=tuple(args.blur) if args.blur else s.get("blur"),
+                                  elastic=args.elastic)
                 settings = TrainConfig(steps=args.steps, batch=batch, crop=crop,
                                        lr=(args.lr if args.lr is not None
                                            else default_lr(args.arch)),
@@ -218,6 +221,7 @@ def main() -> None:
                    "lr": config.training.get("lr"),
                    "steps": config.training.get("steps_done"),
                    **{k: config.training.get(k) for k in ("batch", "crop", "bf16", "seed")},
+                   "elastic": config.training.get("augment", {}).get("elastic", False),
                    "best_step": config.scores.get("step"),
                    "postprocess": {k: config.postprocess[k] for k in (*DATASET_KEYS,
                                                                       "bandwidth")
