@@ -1135,6 +1135,8 @@ def test_distance_targets_come_from_the_segmentation_without_tra(partly_segmente
 
 
 def test_ctc_train_with_distance(partly_segmented, tmp_path, capsys):
+    from ctc.tracking.calibrate import choose_split_merged
+
     model = tmp_path / "distance"
     assert main(["train", str(partly_segmented), "--out", str(model), "--distance",
                  "--steps", "6", "--batch", "2", "--crop", "32", "--val-every", "3",
@@ -1149,6 +1151,10 @@ def test_ctc_train_with_distance(partly_segmented, tmp_path, capsys):
     assert config.postprocess["min_size"] in floors and floors == sorted(floors)
     assert len(floors) > 1 and all(len(r["sequences"]) == 1
                                    for r in config.scores["size_floor_calibration"])
+    # and, between them, whether merged objects are cut apart
+    cuts = config.scores["split_merged_calibration"]
+    assert [r["split_merged"] for r in cuts] == [False, True]
+    assert config.tracking["split_merged"] == choose_split_merged(cuts)
     # calibrated again, every floor is scored again from where the first calibration
     # started (not only those above the floor it chose)
     capsys.readouterr()

@@ -184,6 +184,9 @@ def test_track_cli(tmp_path, capsys):
     assert "VALID" in capsys.readouterr().out
     assert (tmp_path / "01_RES" / "mask0002.tif").is_file()  # digit count kept
     assert read_tracks(tmp_path / "01_RES" / "res_track.txt").to_text() == "1 0 2 0\n"
+    # cutting merged objects writes the masks it tracked, with the same digit count
+    assert main(["track", str(masks), str(tmp_path / "03_RES"), "--split-merged"]) == 0
+    assert (tmp_path / "03_RES" / "mask0002.tif").is_file()
     config.write_text(json.dumps({"max_speed": 1}))
     assert main(["track", str(masks), str(tmp_path / "02_RES"), "--config", str(config)]) == 2
 
@@ -269,3 +272,116 @@ def test_size_floor_calibration_drops_persistent_fragments_but_not_cells(tmp_pat
     labels = np.array([[0, 3, 3], [5, 3, 0]], np.uint16)
     assert drop_small(labels, 2).tolist() == [[0, 3, 3], [0, 3, 0]]
     assert drop_small(labels, 2).dtype == np.uint16
+
+
+# --- merged objects cut apart ----------------------------------------------------------
+
+
+def _discs(*centres, r=7, shape=(48, 64), dtype=np.uint16):
+    """Discs (label, y, x) of radius `r`; later ones drawn over earlier ones."""
+    yy, xx = np.mgrid[:shape[0], :shape[1]]
+    mask = np.zeros(shape, dtype)
+    for label, y, x in centres:
+        mask[(yy - y) ** 2 + (xx - x) ** 2 <= r * r] = label
+    return mask
+
+
+def _merged(frame_):
+    """The same frame with every object given label 1: a segmentation that merged them."""
+    return (frame_ > 0).astype(frame_.dtype)
+
+
+def test_split_merged_cuts_an_object_along_its_predecessors():
+    from ctc.tracking.merges import split_merged
+
+    prev = _discs((4, 24, 20), (9, 24, 36))  # apart
+    touching = _discs((1, 24, 22), (2, 24, 35))  # moved together: they touch
+    merged = _merged(touching)
+    out = split_merged(prev, merged)
+    assert len(np.unique(out[out > 0])) == 2 and out.dtype == np.uint16
+    assert ((out > 0) == (merged > 0)).all()  # only cut, nothing added or lost
+    # each part is the cell it came from, to the neck
+    for cell in (1, 2):
+        part = np.bincount(out[touching == cell]).argmax()
+        assert (out[touching == cell] == part).mean() > 0.95
+    # objects that did not merge are left as they are
+    assert split_merged(prev, touching) is touching
+
+
+def test_split_merged_ignores_debris_and_cells_that_moved_away():
+    from ctc.tracking.merges import split_merged
+
+    cell = _discs((1, 24, 30), r=10)
+    debris = _discs((1, 24, 30), r=10) + _discs((2, 24, 33), r=2)  # a fragment inside it
+    debris[debris > 2] = 2
+    assert split_merged(debris, cell).max() == 1  # a 13-pixel fragment does not cut a cell
+    # a cell of which less than half moved into the object is no predecessor
+    prev = _discs((1, 24, 20), (2, 24, 52))
+    curr = _merged(_discs((1, 24, 22), (2, 24, 36)))  # the second cell only grazes it
+    assert split_merged(prev, curr).max() == 1
+    # one round cell the previous frame held as two halves is not cut: no neck
+    halves = _discs((1, 24, 30), r=10)
+    halves[:, 30:][halves[:, 30:] > 0] = 2
+    whole = _discs((1, 24, 30), r=10)
+    assert split_merged(halves, whole).max() == 1
+    # the same halves pulled apart into a peanut are
+    peanut = _discs((1, 24, 24), (1, 24, 36), r=8)
+    apart = _discs((1, 24, 24), (2, 24, 36), r=8)
+    assert len(np.unique(split_merged(apart, peanut))) == 3
+
+
+def test_split_merged_needs_wider_labels_past_uint16():
+    from ctc.tracking.merges import split_merged
+
+    prev = _discs((4, 24, 20), (9, 24, 36))
+    merged = _merged(_discs((1, 24, 22), (2, 24, 35))) * np.uint16(65535)
+    out = split_merged(prev, merged)
+    assert out.dtype == np.uint32 and set(np.unique(out)) == {0, 65535, 65536}
+
+
+def test_tracker_split_merged_keeps_both_tracks_through_the_merge(tmp_path):
+    # two cells approach, are returned as one object for two frames, and part again
+    xs = [(14, 46), (18, 42), (22, 37), (22, 37), (18, 42)]
+    masks = [_discs((1, 24, a), (2, 24, b), r=8) for a, b in xs]
+    masks[2], masks[3] = _merged(masks[2]), _merged(masks[3])
+    text, _ = run(tmp_path / "off", masks)
+    assert len(text.splitlines()) > 2  # the merge ends both tracks and starts others
+    config = TrackingConfig(split_merged=True)
+    text, out = run(tmp_path / "on", masks, config)
+    assert text == "1 0 4 0\n2 0 4 0\n"
+    assert all(len(np.unique(m[m > 0])) == 2 for m in out)
+    # track_folder writes the cut masks, not the files it read
+    (tmp_path / "masks").mkdir()
+    for t, m in enumerate(masks):
+        tifffile.imwrite(tmp_path / "masks" / f"mask{t:03d}.tif", m)
+    table = track_folder(tmp_path / "masks", tmp_path / "folder_RES", config)
+    assert len(table) == 2
+    assert len(np.unique(read_mask(tmp_path / "folder_RES" / "mask002.tif"))) == 3
+    assert TrackingConfig.from_dict(config.to_dict()).split_merged
+
+
+def test_split_merged_calibration_cuts_where_the_gold_truth_says_cells_merged(tmp_path):
+    from ctc.tracking.calibrate import choose_split_merged, score_split_merged
+
+    xs = [(14, 46), (18, 42), (22, 37), (22, 37), (18, 42)]
+    gt_dir = tmp_path / "01_GT"
+    (gt_dir / "TRA").mkdir(parents=True)
+    (gt_dir / "SEG").mkdir()
+    (tmp_path / "masks").mkdir()
+    for t, (a, b) in enumerate(xs):
+        truth = _discs((1, 24, a), (2, 24, b), r=8)
+        tifffile.imwrite(gt_dir / "TRA" / f"man_track{t:03d}.tif", truth)
+        tifffile.imwrite(gt_dir / "SEG" / f"man_seg{t:03d}.tif", truth)
+        mask = _merged(truth) if t in (2, 3) else truth
+        tifffile.imwrite(tmp_path / "masks" / f"mask{t:03d}.tif", mask)
+    (gt_dir / "TRA" / "man_track.txt").write_text("1 0 4 0\n2 0 4 0\n")
+    results = score_split_merged([(tmp_path / "masks", gt_dir)])
+    off, on = (r["sequences"][0] for r in results)
+    assert on["TRA"] == on["DET"] == 1.0 > off["TRA"] and on["tracks"] == 2
+    assert choose_split_merged(results)
+    # a cut that costs SEG anywhere, or gains nothing, is not taken
+    worse = [{"split_merged": False, "sequences": [dict(off, SEG=0.9)]},
+             {"split_merged": True, "sequences": [dict(on, SEG=0.85)]}]
+    assert not choose_split_merged(worse)
+    same = [{"split_merged": flag, "sequences": [dict(off)]} for flag in (False, True)]
+    assert not choose_split_merged(same)

@@ -34,8 +34,11 @@ of 0.375, 0.5, 0.75 and 1 times the 1% quantile of the gold object sizes
 (above its own floor): objects smaller than each are removed, every track is
 kept, and the largest floor whose SEG, DET and TRA on the gold truth stay
 within 0.002 of its own floor's becomes its min_size (false objects somewhat
-smaller than the cells go). Then the masks are tracked again with a minimum
-track length of 0, 2, 3, 4, 5, 6 or 8 frames (tracks shorter than that, in
+smaller than the cells go). Then the masks are tracked with and without
+cutting apart objects into which two cells of the previous frame moved (at
+the neck between them): the cut is kept where it raises TRA by more than
+0.002 and costs no SEG, DET or TRA. Then the masks are tracked again with a
+minimum track length of 0, 2, 3, 4, 5, 6 or 8 frames (tracks shorter than that, in
 no lineage, are removed: one-frame debris); the longest minimum whose SEG,
 DET and TRA stay within 0.002 of keeping every track is written to the
 model's tracking parameters. A model trained on several datasets is
@@ -58,8 +61,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-frames", type=int, default=3,
                    help="gold frames held out per sequence, as in training (3)")
     p.add_argument("--tracking", action="store_true",
-                   help="also choose the smallest object and the minimum track length "
-                        "kept on the whole training sequences (slow)")
+                   help="also choose the smallest object, whether merged objects are cut "
+                        "apart, and the minimum track length kept on the whole training "
+                        "sequences (slow)")
     p.add_argument("--device", default="auto", help="'auto', 'cpu' or 'cuda:N'")
     p.add_argument("--json", action="store_true", help="print the scored grid as JSON")
     p.set_defaults(run=run)

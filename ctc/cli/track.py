@@ -22,9 +22,10 @@ fraction for small or fast objects) as a sparse assignment problem, with a
 centroid-distance fallback for objects that moved off their footprint.
 A track replaced by two new objects that lie in its footprint ends, and both
 start as its daughters (mitosis). Optional: gap closing (--max-gap), removal
-of short isolated tracks (--min-track-length) and undoing of divisions whose
-daughters merge back (--merge-window). The result is written atomically and
-checked with 'ctc validate'.
+of short isolated tracks (--min-track-length), undoing of divisions whose
+daughters merge back (--merge-window) and cutting apart objects that merge
+cells of the previous frame (--split-merged). The result is written
+atomically and checked with 'ctc validate'.
 """
 
 EPILOG = """\
@@ -60,10 +61,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     for f in fields(TrackingConfig):
         flag = "--" + f.name.replace("_", "-")
         value = getattr(defaults, f.name)
-        if isinstance(value, bool):
+        if isinstance(value, bool) and value:
             p.add_argument(f"--no-{f.name.replace('_', '-')}", dest=f.name,
                            action="store_false", default=None,
                            help=f"do not: {helps.get(f.name, '')}")
+        elif isinstance(value, bool):
+            p.add_argument(flag, dest=f.name, action="store_true", default=None,
+                           help=f"{helps.get(f.name, '')} (default off)")
         else:
             p.add_argument(flag, dest=f.name, type=type(value), default=None,
                            metavar=f.name.split("_")[-1].upper(),

@@ -170,8 +170,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "and the shortest track kept ('ctc calibrate --tracking': the "
                         "training sequences are segmented whole; the largest size floor, "
                         "then the longest minimum track length (0-8 frames), that costs no "
-                        "SEG, DET or TRA is written). Slower; removes false objects smaller "
-                        "than the cells and one-frame debris tracks")
+                        "SEG, DET or TRA is written, and merged cells are cut apart where "
+                        "that raises TRA). Slower; removes false objects smaller than the "
+                        "cells and one-frame debris tracks")
     p.add_argument("--no-calibrate", action="store_true",
                    help="keep the configured post-processing instead of choosing it at the "
                         "end on the held-out frames, and the outline refinement on every gold "

@@ -441,8 +441,8 @@ def calibrate_model(model_dir: str | Path, data: list[tuple[str | Path, list[str
 
 def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[str]]], *,
                        device: str = "auto", log=print, progress: bool = True) -> ModelConfig:
-    """Choose the model's smallest object kept and ``tracking["min_track_length"]`` on its
-    training sequences.
+    """Choose the model's smallest object kept, ``tracking["split_merged"]`` and
+    ``tracking["min_track_length"]`` on its training sequences.
 
     Every sequence of `data` is segmented whole with the model (as ``ctc run``
     would, post-processing per dataset included). A model trained on one dataset
@@ -452,7 +452,10 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
     removed, every track kept). The masks, without the objects below the floor,
     are then re-tracked with each candidate minimum track length
     (:func:`ctc.tracking.calibrate.score_track_lengths`,
-    :func:`~ctc.tracking.calibrate.choose_track_length`). The choices and the
+    :func:`~ctc.tracking.calibrate.choose_track_length`), with merged objects cut
+    apart (``tracking["split_merged"]``) where that was chosen just before
+    (:func:`~ctc.tracking.calibrate.score_split_merged`,
+    :func:`~ctc.tracking.calibrate.choose_split_merged`). The choices and the
     scores go into ``config.json``. Embedding models, which track as they
     segment, are left as they are.
     """
@@ -462,8 +465,10 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
     from ctc.tracking import TrackingConfig
     from ctc.tracking.calibrate import (
         choose_size_floor,
+        choose_split_merged,
         choose_track_length,
         score_size_floors,
+        score_split_merged,
         score_track_lengths,
         without_small,
     )
@@ -472,7 +477,8 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
     if config.task == "embedding":
         log("embedding models track as they segment: no track length to choose")
         return config
-    tracking = TrackingConfig.from_dict(config.tracking)
+    # the floors are scored without the cut, which is chosen after them
+    tracking = replace(TrackingConfig.from_dict(config.tracking), split_merged=False)
     single = one_dataset(data)
     earlier = config.scores.get("size_floor_calibration")
     if single and earlier:
@@ -510,16 +516,20 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
                              for k, (m, gt, name, sp) in enumerate(segmented)]
             config.postprocess = {**config.postprocess, "min_size": floor}
             config.scores = {**config.scores, "size_floor_calibration": floor_rows}
-        results = []
-        for masks, gt, name, spaced in segmented:
-            rows = score_track_lengths([(masks, gt)], spaced)
-            _name_sequences(rows, [(masks, gt, name, spaced)])
-            results = rows if not results else [
-                {**r, "sequences": r["sequences"] + row["sequences"]}
-                for r, row in zip(results, rows, strict=True)]
+        split_rows = _per_sequence(score_split_merged, segmented)
+        split = choose_split_merged(split_rows)
+        on, off = (next(r for r in split_rows if r["split_merged"] is flag)["sequences"]
+                   for flag in (True, False))
+        log(f"split_merged={split}: TRA {_mean(off, 'TRA'):.4f} kept, {_mean(on, 'TRA'):.4f} "
+            f"cut, tracks {sum(s['tracks'] for s in off)} -> {sum(s['tracks'] for s in on)} "
+            "on the training sequences, every track kept")
+        segmented = [(m, gt, name, replace(sp, split_merged=split))
+                     for m, gt, name, sp in segmented]
+        results = _per_sequence(score_track_lengths, segmented)
     chosen = choose_track_length(results)
-    config.tracking = {**config.tracking, "min_track_length": chosen}
-    config.scores = {**config.scores, "track_length_calibration": results}
+    config.tracking = {**config.tracking, "min_track_length": chosen, "split_merged": split}
+    config.scores = {**config.scores, "split_merged_calibration": split_rows,
+                     "track_length_calibration": results}
     first, pick = results[0]["sequences"], next(
         r for r in results if r["min_track_length"] == chosen)["sequences"]
     log(f"min_track_length={chosen}: false positives "
@@ -528,6 +538,23 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
         "training sequences")
     write_config(model_dir, config)
     return config
+
+
+def _per_sequence(score, segmented: list[tuple]) -> list[dict]:
+    """`score` ([(masks, gold)], tracking) of each segmented sequence with its own tracking
+    (spacing), the rows of all sequences joined."""
+    results = []
+    for masks, gt, name, spaced in segmented:
+        rows = score([(masks, gt)], spaced)
+        _name_sequences(rows, [(masks, gt, name, spaced)])
+        results = rows if not results else [
+            {**r, "sequences": r["sequences"] + row["sequences"]}
+            for r, row in zip(results, rows, strict=True)]
+    return results
+
+
+def _mean(scores: list[dict], key: str) -> float:
+    return sum(s[key] for s in scores) / len(scores)
 
 
 def _name_sequences(rows: list[dict], segmented: list[tuple]) -> None:

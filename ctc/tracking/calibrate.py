@@ -20,6 +20,10 @@ cells (DIC-C2DH-HeLa: half of them below 2,300 px, where 99% of the matched
 cells are larger than 2,900 px). Each candidate floor removes the smaller
 objects from the masks, which are tracked and scored again; the largest floor
 that costs no SEG, DET or TRA on the training sequences is kept.
+
+Last, the masks are tracked with and without cutting objects that merge two
+cells of the previous frame (:mod:`ctc.tracking.merges`); the cut is kept
+where it raises TRA on the training sequences and costs nothing else.
 """
 
 from __future__ import annotations
@@ -85,6 +89,29 @@ def score_size_floors(sequences: list[tuple[str | Path, str | Path]], floors: li
             results.append({"min_size": int(floor),
                             "sequences": _score(kept, config, Path(tmp) / f"{floor}-res")})
     return results
+
+
+def score_split_merged(sequences: list[tuple[str | Path, str | Path]],
+                       config: TrackingConfig | None = None) -> list[dict]:
+    """SEG, DET, TRA, false positives and track counts with merged objects kept
+    (``split_merged`` False), then cut apart (True), every track kept; one entry per
+    setting, as :func:`score_track_lengths`."""
+    config = replace(config or TrackingConfig(), min_track_length=0)
+    with tempfile.TemporaryDirectory(prefix="ctc-split-merged-") as tmp:
+        return [{"split_merged": flag,
+                 "sequences": _score(sequences, replace(config, split_merged=flag),
+                                     Path(tmp) / str(flag))}
+                for flag in (False, True)]
+
+
+def choose_split_merged(results: list[dict], tolerance: float = TRACK_TOLERANCE) -> bool:
+    """Whether to cut merged objects, from `results` (:func:`score_split_merged`): when
+    it costs no SEG, DET or TRA beyond `tolerance` on any sequence and gains more than
+    `tolerance` TRA on the sequences together."""
+    if not harmless_largest(results, "split_merged", tolerance):
+        return False
+    off, on = ([s["TRA"] for s in r["sequences"]] for r in results)
+    return sum(on) - sum(off) > tolerance
 
 
 def without_small(masks: str | Path, floor: int, out: Path) -> Path:

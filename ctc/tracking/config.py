@@ -56,6 +56,11 @@ class TrackingConfig:
     merge_window : int
         Undo a division whose daughters merge back within this many frames
         (``t_merge``; 0 disables).
+    split_merged : bool
+        Cut an object into which two or more objects of the previous frame have
+        moved into one part per object: touching cells the segmentation merged
+        for a few frames (``ctc.tracking.merges``). ``ctc calibrate --tracking``
+        turns it on where it helps on the training sequences.
     spacing : tuple of float, optional
         Pixel or voxel size along each axis ((y, x) or (z, y, x)) relative to
         x: centroids, distances and radii are measured in x pixels, so a 3D
@@ -76,6 +81,7 @@ class TrackingConfig:
     max_gap: int = 0
     min_track_length: int = 0
     merge_window: int = 0
+    split_merged: bool = False
     spacing: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:

@@ -49,6 +49,7 @@ def track_to_result(
     *,
     overwrite: bool = False,
     progress: bool = False,
+    digits: int | None = None,
 ) -> TrackTable:
     """Track a stream of label images and write a CTC result folder atomically.
 
@@ -67,6 +68,9 @@ def track_to_result(
         Replace an existing `out_dir` once the new result is complete.
     progress : bool
         Show progress bars.
+    digits : int, optional
+        Digits of the frame numbers in the file names (default: 3, more for
+        sequences of over 1,000 frames).
 
     Returns
     -------
@@ -82,7 +86,7 @@ def track_to_result(
         if tracker.n_frames == 0:
             raise CTCInputError("no frames to track")
         result = tracker.finish()
-        writer.digits = _digits(tracker.n_frames)
+        writer.digits = digits or _digits(tracker.n_frames)
         _write(writer, result, lambda t: np.load(park / f"{t}.npy"), progress)
         shutil.rmtree(park)
     return result.tracks
@@ -117,6 +121,11 @@ def track_folder(
     if missing or files.frames[0] != 0:
         raise CTCInputError(
             f"frames must be numbered 0..N-1 without gaps; missing {missing[:10]}", masks_dir)
+    if config is not None and config.split_merged:
+        # the tracker cuts merged objects: write the masks it tracked, not the files
+        return track_to_result((read_mask(files.paths[t]) for t in files.frames), out_dir,
+                               config, overwrite=overwrite, progress=progress,
+                               digits=files.digits)
     tracker = Tracker(config)
     for t in track_progress(files.frames, desc="tracking", unit="frame", enabled=progress):
         tracker.add(read_mask(files.paths[t]))

@@ -20,6 +20,7 @@ from ctc.overlap import Overlaps, overlaps
 from ctc.tracking.config import TrackingConfig
 from ctc.tracking.features import FrameObjects, check_label_image, frame_objects
 from ctc.tracking.linking import link_frames
+from ctc.tracking.merges import split_merged
 
 
 @dataclass
@@ -76,13 +77,16 @@ class Tracker:
         return len(self._objects)
 
     def add(self, mask: np.ndarray) -> np.ndarray:
-        """Add the next frame's label image; returns it checked (for reuse by the caller)."""
+        """Add the next frame's label image; returns it checked, with merged objects cut
+        apart when ``split_merged`` is on: the labels the track mappings refer to."""
         t = self.n_frames
         mask = check_label_image(mask, f"frame {t}")
         if self._prev_mask is not None and mask.shape != self._prev_mask.shape:
             raise CTCFormatError(
                 f"frame {t} has shape {mask.shape} but frame {t - 1} has "
                 f"{self._prev_mask.shape}; all frames of a sequence need one shape")
+        if self.config.split_merged and self._prev_mask is not None:
+            mask = split_merged(self._prev_mask, mask, spacing=self._spacing(mask))
         objects = frame_objects(mask, self.config.spacing)
         # New tracks are numbered in raster order of their centroids, so that the
         # output does not depend on the input labels.
@@ -119,6 +123,10 @@ class Tracker:
         self._track_of.append(track_of)
         self._prev_mask = mask
         return mask
+
+    def _spacing(self, mask: np.ndarray) -> tuple[float, ...] | None:
+        spacing = self.config.spacing
+        return spacing if spacing is not None and len(spacing) == mask.ndim else None
 
     def _new_track(self, t: int, label: int, parent: int = 0) -> int:
         tid = len(self._tracks) + 1
