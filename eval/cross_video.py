@@ -226,6 +226,7 @@ def main() -> None:
                    "postprocess": {k: config.postprocess[k] for k in (*DATASET_KEYS,
                                                                       "bandwidth")
                                    if k in config.postprocess},
+                   "split_merged": config.tracking.get("split_merged", False),
                    "min_track_length": config.tracking.get("min_track_length", 0),
                    "seconds_per_frame": measured["inference_seconds"] / max(frames, 1),
                    "parameters": count_parameters(build_net(config))}

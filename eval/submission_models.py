@@ -122,6 +122,7 @@ def table(models: Path, names: list[str]) -> str:
         parts += [f"split {post['split']}"] if post.get("split") else []
         parts += [f"refine {post['refine']}"] if post.get("refine") else []
         parts += [f"objects >= {post['min_size']} px"]
+        parts += ["merged cells cut"] if config.tracking.get("split_merged") else []
         parts += ([f"tracks >= {config.tracking['min_track_length']} frames"]
                   if config.tracking.get("min_track_length") else [])
         t = config.training

@@ -234,6 +234,7 @@ def main() -> None:
                    "best_step": config.scores.get("step"),
                    "postprocess": {k: config.postprocess[k] for k in DATASET_KEYS
                                    if k in config.postprocess},
+                   "split_merged": config.tracking.get("split_merged", False),
                    "min_track_length": config.tracking.get("min_track_length", 0),
                    "forward": "joint" if config.training.get("joint") else "separate"}
             print(json.dumps(row), flush=True)
@@ -309,15 +310,18 @@ def submission_rows(tag: str, model_dir: Path, train_on: list[tuple[Path, list[s
                      "steps": config.training.get("steps_done"),
                      "best_step": config.scores.get("step"),
                      "postprocess": {k: post[k] for k in DATASET_KEYS if k in post},
+                     "split_merged": config.tracking.get("split_merged", False),
                      "min_track_length": chosen, "forward": "joint", "weights": "float16"})
     return rows
 
 
 def row_post(row: dict) -> str:
-    """The post-processing of a row, with the minimum track length where one was set."""
+    """The post-processing of a row, with the merge cut and the minimum track length where
+    they were set."""
     length = row.get("min_track_length", 0)
     size = (row.get("postprocess") or {}).get("min_size")
     return (post_label(row) + (f" + objects >= {size} px" if size and size > MIN_SIZE else "")
+            + (" + merged cells cut" if row.get("split_merged") else "")
             + (f" + tracks >= {length} frames" if length > 1 else ""))
 
 
