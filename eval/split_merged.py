@@ -1,6 +1,6 @@
 """Merged objects cut apart by the tracker, scored: a model's masks tracked with and without.
 
-Segments a sequence with a model once (``ctc segment``; the masks are kept in
+Segments a sequence with a model once (as ``ctc segment``; the masks are kept in
 ``--masks`` and reused), then tracks them with the model's tracking
 parameters, once as they are and once with ``split_merged`` (objects into which
 two or more objects of the previous frame moved, cut apart at their neck:
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ctc.datasets import relative_spacing  # noqa: E402
+from ctc.pipeline import segment_folder  # noqa: E402
 from ctc.segmentation.model import load_config  # noqa: E402
 from ctc.tracking import TrackingConfig  # noqa: E402
 from ctc.tracking.calibrate import score_track_lengths  # noqa: E402
@@ -47,8 +47,7 @@ def main() -> None:
     raw, gt = args.dataset / args.seq, args.dataset / f"{args.seq}_GT"
     masks = args.masks or Path("/tmp/split_merged") / f"{args.model.name}-on-{args.seq}"
     if not masks.is_dir():
-        subprocess.run([sys.executable, "-m", "ctc", "segment", str(args.model), str(raw),
-                        str(masks)], check=True)
+        segment_folder(args.model, raw, masks, progress=True)
     tracking = replace(TrackingConfig.from_dict(load_config(args.model).tracking),
                        spacing=relative_spacing(raw))
     lengths = tuple(sorted({0, tracking.min_track_length}))

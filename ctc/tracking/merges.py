@@ -26,7 +26,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.segmentation import watershed
 
-from ctc.overlap import overlaps
+from ctc.overlap import Overlaps, overlaps
 
 #: A predecessor counts when at least this fraction of it lies inside the object ...
 INSIDE = 0.5
@@ -34,8 +34,8 @@ INSIDE = 0.5
 SHARE = 0.2
 
 
-def split_merged(prev: np.ndarray, curr: np.ndarray, *, inside: float = INSIDE,
-                 share: float = SHARE,
+def split_merged(prev: np.ndarray, curr: np.ndarray, ov: Overlaps | None = None, *,
+                 inside: float = INSIDE, share: float = SHARE,
                  spacing: tuple[float, ...] | None = None) -> np.ndarray:
     """`curr` with every object that merges objects of `prev` cut into one part per object.
 
@@ -43,6 +43,8 @@ def split_merged(prev: np.ndarray, curr: np.ndarray, *, inside: float = INSIDE,
     ----------
     prev, curr : ndarray of int
         Label images of frames t-1 and t (2D or 3D, same shape; 0 = background).
+    ov : Overlaps, optional
+        ``overlaps(prev, curr)`` where the caller has it already.
     inside : float
         An object of `prev` is a predecessor of an object of `curr` when at least
         this fraction of it lies inside that object ...
@@ -59,17 +61,18 @@ def split_merged(prev: np.ndarray, curr: np.ndarray, *, inside: float = INSIDE,
         by the first predecessor and take new labels for the others. An object is cut
         only when every part gets pixels of its own and the parts meet at a neck.
     """
-    ov = overlaps(prev, curr, ("previous frame", "current frame"))
+    if ov is None:
+        ov = overlaps(prev, curr, ("previous frame", "current frame"))
     a_area, b_area = ov.area_of_pair_a(), ov.area_of_pair_b()
     moved = (ov.pair_area >= inside * a_area) & (a_area >= share * b_area)
     labels, counts = np.unique(ov.pair_b[moved], return_counts=True)
     merged = labels[counts >= 2]
     if not len(merged):
         return curr
-    top = int(curr.max()) + int(counts[counts >= 2].sum())
+    next_label = int(ov.b_labels[-1]) + 1
+    top = next_label - 1 + int(counts[counts >= 2].sum())
     out = curr.astype(np.uint32 if top > np.iinfo(curr.dtype).max else curr.dtype)
     boxes = ndi.find_objects(curr.astype(np.intp, copy=False), max_label=int(merged.max()))
-    next_label = int(curr.max()) + 1
     for label in merged.tolist():
         box = boxes[label - 1]
         region = curr[box] == label

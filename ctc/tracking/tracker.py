@@ -85,8 +85,12 @@ class Tracker:
             raise CTCFormatError(
                 f"frame {t} has shape {mask.shape} but frame {t - 1} has "
                 f"{self._prev_mask.shape}; all frames of a sequence need one shape")
-        if self.config.split_merged and self._prev_mask is not None:
-            mask = split_merged(self._prev_mask, mask, spacing=self._spacing(mask))
+        names = (f"frame {t - 1}", f"frame {t}")
+        ov = None if self._prev_mask is None else overlaps(self._prev_mask, mask, names)
+        if self.config.split_merged and ov is not None:
+            cut = split_merged(self._prev_mask, mask, ov, spacing=self._spacing(mask))
+            if cut is not mask:  # the overlaps changed with the labels
+                mask, ov = cut, overlaps(self._prev_mask, cut, names)
         objects = frame_objects(mask, self.config.spacing)
         # New tracks are numbered in raster order of their centroids, so that the
         # output does not depend on the input labels.
@@ -98,7 +102,6 @@ class Tracker:
             self._pairs.append(None)
         else:
             prev = self._objects[-1]
-            ov = overlaps(self._prev_mask, mask, (f"frame {t - 1}", f"frame {t}"))
             links = link_frames(prev, objects, ov, self.config)
             prev_track = self._track_of[-1]
             born = []
