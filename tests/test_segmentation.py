@@ -1134,8 +1134,11 @@ def test_distance_targets_come_from_the_segmentation_without_tra(partly_segmente
         ModelConfig(net=TINY, markers_from="segmentation")
 
 
-def test_ctc_train_with_distance(partly_segmented, tmp_path, capsys):
+def test_ctc_train_with_distance(partly_segmented, tmp_path, capsys, monkeypatch):
+    from ctc.tracking import calibrate as tracking_calibrate
     from ctc.tracking.calibrate import choose_split_merged
+
+    score = tracking_calibrate._score
 
     model = tmp_path / "distance"
     assert main(["train", str(partly_segmented), "--out", str(model), "--distance",
@@ -1155,14 +1158,29 @@ def test_ctc_train_with_distance(partly_segmented, tmp_path, capsys):
     cuts = config.scores["split_merged_calibration"]
     assert [r["split_merged"] for r in cuts] == [False, True]
     assert config.tracking["split_merged"] == choose_split_merged(cuts)
+    # each step's base row is the row the step before it chose, scored once
+    chosen_floor = next(r for r in config.scores["size_floor_calibration"]
+                        if r["min_size"] == config.postprocess["min_size"])
+    assert cuts[0]["sequences"] == chosen_floor["sequences"]
+    chosen_cut = next(r for r in cuts if r["split_merged"] == config.tracking["split_merged"])
+    assert config.scores["track_length_calibration"][0]["sequences"] == chosen_cut["sequences"]
     # calibrated again, every floor is scored again from where the first calibration
     # started (not only those above the floor it chose)
     capsys.readouterr()
+    scored = []
+
+    def counted(sequences, config, scratch):
+        scored.append(config)
+        return score(sequences, config, scratch)
+
+    monkeypatch.setattr(tracking_calibrate, "_score", counted)
     assert main(["calibrate", str(model), str(partly_segmented), "--val-frames", "1",
                  "--device", "cpu", "--tracking"]) == 0
     assert f"(of {', '.join(map(str, floors))})" in capsys.readouterr().out
     again = load_model(model)[0].scores["size_floor_calibration"]
     assert [r["min_size"] for r in again] == floors
+    # one tracking per floor, one with the cut, one per track length above 0
+    assert len(scored) == len(floors) + 1 + len(tracking_calibrate.TRACK_LENGTHS) - 1
     assert main(["train", str(partly_segmented), "--out", str(tmp_path / "x"), "--tracking",
                  "--no-calibrate", "--steps", "1"]) == 2
     assert config.net.out_channels == 4

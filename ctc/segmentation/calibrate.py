@@ -464,6 +464,7 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
     from ctc.pipeline import segment_folder
     from ctc.tracking import TrackingConfig
     from ctc.tracking.calibrate import (
+        TRACK_LENGTHS,
         choose_size_floor,
         choose_split_merged,
         choose_track_length,
@@ -501,6 +502,8 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
                                   f"{Path(dataset_dir).name} {seq}", spaced))
         floors = (candidate_floors(list(data), config.postprocess.get("min_size", 0))
                   if single else [])
+        # scores already known: each step's base is the row the step before it chose
+        kept_whole = None
         if len(floors) > 1:
             # one dataset, so one spacing; every track kept, as the track-length base
             floor_rows = score_size_floors([(m, gt) for m, gt, _, _ in segmented], floors,
@@ -516,7 +519,12 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
                              for k, (m, gt, name, sp) in enumerate(segmented)]
             config.postprocess = {**config.postprocess, "min_size": floor}
             config.scores = {**config.scores, "size_floor_calibration": floor_rows}
-        split_rows = _per_sequence(score_split_merged, segmented)
+            kept_whole = pick  # the chosen floor's masks, not cut, every track kept
+        split_rows = _per_sequence(
+            lambda s, c: score_split_merged(s, c, (True,) if kept_whole else (False, True)),
+            segmented)
+        if kept_whole:
+            split_rows = [{"split_merged": False, "sequences": _copies(kept_whole)}, *split_rows]
         split = choose_split_merged(split_rows)
         on, off = (next(r for r in split_rows if r["split_merged"] is flag)["sequences"]
                    for flag in (True, False))
@@ -525,7 +533,11 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
             "on the training sequences, every track kept")
         segmented = [(m, gt, name, replace(sp, split_merged=split))
                      for m, gt, name, sp in segmented]
-        results = _per_sequence(score_track_lengths, segmented)
+        # length 0 keeps every track: the split row just chosen
+        longer = tuple(n for n in TRACK_LENGTHS if n > 0)
+        results = [{"min_track_length": 0, "sequences": _copies(
+                        next(r for r in split_rows if r["split_merged"] is split)["sequences"])},
+                   *_per_sequence(lambda s, c: score_track_lengths(s, c, longer), segmented)]
     chosen = choose_track_length(results)
     config.tracking = {**config.tracking, "min_track_length": chosen, "split_merged": split}
     config.scores = {**config.scores, "split_merged_calibration": split_rows,
@@ -551,6 +563,10 @@ def _per_sequence(score, segmented: list[tuple]) -> list[dict]:
             {**r, "sequences": r["sequences"] + row["sequences"]}
             for r, row in zip(results, rows, strict=True)]
     return results
+
+
+def _copies(scores: list[dict]) -> list[dict]:
+    return [dict(s) for s in scores]
 
 
 def _mean(scores: list[dict], key: str) -> float:

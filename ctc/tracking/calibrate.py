@@ -92,16 +92,17 @@ def score_size_floors(sequences: list[tuple[str | Path, str | Path]], floors: li
 
 
 def score_split_merged(sequences: list[tuple[str | Path, str | Path]],
-                       config: TrackingConfig | None = None) -> list[dict]:
+                       config: TrackingConfig | None = None,
+                       flags: tuple[bool, ...] = (False, True)) -> list[dict]:
     """SEG, DET, TRA, false positives and track counts with merged objects kept
     (``split_merged`` False), then cut apart (True), every track kept; one entry per
-    setting, as :func:`score_track_lengths`."""
+    setting of `flags`, as :func:`score_track_lengths`."""
     config = replace(config or TrackingConfig(), min_track_length=0)
     with tempfile.TemporaryDirectory(prefix="ctc-split-merged-") as tmp:
         return [{"split_merged": flag,
                  "sequences": _score(sequences, replace(config, split_merged=flag),
                                      Path(tmp) / str(flag))}
-                for flag in (False, True)]
+                for flag in flags]
 
 
 def choose_split_merged(results: list[dict], tolerance: float = TRACK_TOLERANCE) -> bool:
