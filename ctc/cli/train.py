@@ -121,7 +121,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "stalled at 2e-3 on a window it fits at 1e-4)")
     p.add_argument("--restart", type=int, default=t.restart,
                    help=f"steps per cosine warm-restart cycle ({t.restart})")
-    p.add_argument("--val-every", type=int, default=t.val_every, help="validation period")
+    p.add_argument("--val-every", type=int, default=t.val_every,
+                   help="steps between validations on the held-out frames, each also a "
+                        "checkpoint and a line of OUT/progress.jsonl (default %(default)s)")
     p.add_argument("--validation", default=t.validation, choices=VALIDATIONS,
                    help="how held-out frames are segmented to choose the best checkpoint: "
                         "with the model's default post-processing (fixed, the default), or "
@@ -131,7 +133,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="which weights may become the model: any validated step (default), "
                         "or only the ends of the restart cycles, where the learning rate is "
                         "lowest (restarts; a run shorter than one cycle keeps its last "
-                        "weights)")
+                        "weights). With restarts the validations between cycle ends only "
+                        "report progress: --val-every equal to --restart skips them (with "
+                        "--validation calibrated, a one-thread DIC-HeLa run went from 0.55 "
+                        "to 0.64 steps per second)")
     p.add_argument("--snapshots", action="store_true",
                    help="also keep the weights at the end of every restart cycle in "
                         "OUT/snapshots/ (for learning curves and snapshot ensembles)")
