@@ -1217,7 +1217,7 @@ def test_universal_step_is_one_optimizer_step_with_equal_dataset_weights():
     loss = accumulated_step(optimizer, datasets, lambda d: torch.mean((w - d.batch(4)) ** 2))
     assert CountingSGD.steps == 1 and [d.draws for d in datasets] == [1, 1, 1]
     # d/dw of mean over datasets of (w - v)^2 at w = 0: mean of -2 v = -2 (1 + 4 - 2) / 3 = -2
-    assert float(w) == pytest.approx(2.0)
+    assert float(w.detach()) == pytest.approx(2.0)
     assert loss == pytest.approx((1 + 16 + 4) / 3)
     # weighting by size would have moved w to about 2 * (1000 + 120 - 4) / 1032 = 2.16
 
