@@ -535,8 +535,7 @@ def calibrate_tracking(model_dir: str | Path, data: list[tuple[str | Path, list[
                      for m, gt, name, sp in segmented]
         # length 0 keeps every track: the split row just chosen
         longer = tuple(n for n in TRACK_LENGTHS if n > 0)
-        results = [{"min_track_length": 0, "sequences": _copies(
-                        next(r for r in split_rows if r["split_merged"] is split)["sequences"])},
+        results = [{"min_track_length": 0, "sequences": _copies(on if split else off)},
                    *_per_sequence(lambda s, c: score_track_lengths(s, c, longer), segmented)]
     chosen = choose_track_length(results)
     config.tracking = {**config.tracking, "min_track_length": chosen, "split_merged": split}
