@@ -116,6 +116,16 @@ def marker_target(markers: np.ndarray) -> np.ndarray:
     return np.round(MARKER_LEVELS * distance / np.maximum(scale, 1e-12)).astype(np.uint8)
 
 
+def unannotated_markers(labels: np.ndarray, markers: np.ndarray) -> np.ndarray:
+    """Labels of the tracking markers that no annotated object touches.
+
+    These are cells the segmentation annotation leaves out (partial
+    annotations, or cells the annotators did not draw).
+    """
+    present = np.unique(markers[markers > 0])
+    return present[~np.isin(present, markers[labels > 0])]
+
+
 def annotation_mask(labels: np.ndarray, markers: np.ndarray | None,
                     margin: int = 10) -> np.ndarray:
     """Pixels whose class the annotation defines (bool).
@@ -128,8 +138,7 @@ def annotation_mask(labels: np.ndarray, markers: np.ndarray | None,
     known = np.ones(labels.shape, bool)
     if markers is None:
         return known
-    covered = np.unique(markers[labels > 0])
-    missing = (markers > 0) & ~np.isin(markers, covered)
+    missing = np.isin(markers, unannotated_markers(labels, markers))
     if missing.any():
         known &= ~ndi.binary_dilation(missing, _structure(labels.ndim, 1), iterations=margin)
     return known
