@@ -36,6 +36,7 @@ from ctc.io.naming import RAW_PREFIX, RES_PREFIX, SEG_PREFIX, TRA_PREFIX, find_f
 from ctc.io.tiff import read_frame, read_mask  # noqa: E402
 from ctc.lineage import read_tracks  # noqa: E402
 from ctc.metrics import evaluate  # noqa: E402
+from ctc.metrics.measures import det  # noqa: E402
 from ctc.segmentation.targets import unannotated_markers  # noqa: E402
 
 CROP = 256
@@ -57,8 +58,11 @@ def missed_tracks(gt_dir: Path, res_dir: Path) -> tuple[dict, list[dict]]:
     """
     scores = evaluate(gt_dir, res_dir, metrics=["DET"], collect_errors=True)
     errors = scores.errors
-    d0 = 10.0 * scores.n_vertices
-    aogm_d = 5 * scores.NS + 10 * scores.FN + scores.FP
+
+    def det_forgiving(fn_forgiven: float, ns_forgiven: float) -> float:
+        return det(scores.NS - ns_forgiven, scores.FN - fn_forgiven, scores.FP,
+                   scores.n_vertices)
+
     fn = Counter(g for _, g in errors.FN)
     ns: Counter = Counter()
     for _, _, covered in errors.NS:
@@ -73,15 +77,15 @@ def missed_tracks(gt_dir: Path, res_dir: Path) -> tuple[dict, list[dict]]:
              for track in read_tracks(gt_dir / "TRA" / "man_track.txt")}
     rows = []
     for g in set(fn) | set(ns):
-        cost = 10 * fn[g] + 5 * ns[g]
         first, last = spans.get(g, (None, None))
         rows.append({"track": int(g), "first": first, "last": last, "FN": fn[g],
                      "NS": round(ns[g], 2), "first_missed": first_miss.get(g),
-                     "DET_if_found": 1 - min(aogm_d - cost, d0) / d0})
-    rows.sort(key=lambda r: (-(10 * r["FN"] + 5 * r["NS"]), r["track"]))
-    forgiven = np.cumsum([10 * r["FN"] + 5 * r["NS"] for r in rows])
-    for row, cost in zip(rows, forgiven, strict=True):
-        row["DET_if_these_found"] = 1 - min(aogm_d - cost, d0) / d0
+                     "DET_if_found": det_forgiving(fn[g], ns[g])})
+    rows.sort(key=lambda r: (-r["DET_if_found"], r["track"]))
+    fn_sum = ns_sum = 0.0
+    for row in rows:
+        fn_sum, ns_sum = fn_sum + fn[row["track"]], ns_sum + ns[row["track"]]
+        row["DET_if_these_found"] = det_forgiving(fn_sum, ns_sum)
     totals = {"DET": scores.DET, "NS": scores.NS, "FN": scores.FN, "FP": scores.FP,
               "vertices": scores.n_vertices, "gold_tracks": len(spans),
               "tracks_with_misses": len(fn)}
